@@ -1,0 +1,103 @@
+import { parseArgs } from 'node:util';
+import type { CliIO, Command } from './command.ts';
+import { demoCommand } from './commands/demo.ts';
+import { isUserError, UsageError } from './errors.ts';
+import { CLI_VERSION } from './version.ts';
+
+export const COMMANDS: readonly Command[] = [demoCommand];
+
+const GLOBAL_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+  json: { type: 'boolean' },
+} as const;
+
+function findCommand(argv: readonly string[]): { command: Command; rest: string[] } | undefined {
+  let best: { command: Command; rest: string[] } | undefined;
+  for (const command of COMMANDS) {
+    const matches = command.path.every((word, i) => argv[i] === word);
+    if (matches && (!best || command.path.length > best.command.path.length)) {
+      best = { command, rest: argv.slice(command.path.length) };
+    }
+  }
+  return best;
+}
+
+export function helpText(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.path.join(' ').length));
+  const lines = COMMANDS.map((c) => `  ${c.path.join(' ').padEnd(width)}  ${c.summary}`);
+  return [
+    `shortv ${CLI_VERSION} — freeze visual tokens in ineffective layers of multimodal LLMs (ShortV)`,
+    '',
+    'Usage: shortv <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Global options:',
+    '  --json        print one JSON object instead of text',
+    '  -h, --help    show help (also after a command)',
+    '  -v, --version print the version',
+    '',
+  ].join('\n');
+}
+
+function commandHelp(command: Command): string {
+  return `${command.summary}\n\nUsage: ${command.usage}\n`;
+}
+
+/** Runs the CLI and returns the exit code: 0 success, 1 user error, 2 internal error. */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  const wantsJson = argv.includes('--json');
+  try {
+    const found = findCommand(argv);
+    if (!found) {
+      const { values, positionals } = parseArgs({
+        args: [...argv],
+        options: GLOBAL_OPTIONS,
+        allowPositionals: true,
+        strict: false,
+      });
+      if (values.version) {
+        io.stdout(wantsJson ? `${JSON.stringify({ version: CLI_VERSION })}\n` : `${CLI_VERSION}\n`);
+        return 0;
+      }
+      if (values.help || positionals.length === 0) {
+        io.stdout(helpText());
+        return positionals.length === 0 && !values.help ? 1 : 0;
+      }
+      throw new UsageError(`unknown command "${positionals.join(' ')}". Run \`shortv --help\` for the list.`);
+    }
+    const { command, rest } = found;
+    let parsed: ReturnType<typeof parseArgs>;
+    try {
+      parsed = parseArgs({
+        args: rest,
+        options: { ...GLOBAL_OPTIONS, ...command.options },
+        allowPositionals: true,
+        strict: true,
+      });
+    } catch (error) {
+      throw new UsageError(`${(error as Error).message}\nUsage: ${command.usage}`);
+    }
+    if (parsed.values.help) {
+      io.stdout(commandHelp(command));
+      return 0;
+    }
+    return await command.run({
+      values: parsed.values,
+      positionals: parsed.positionals,
+      io,
+      json: parsed.values.json === true,
+    });
+  } catch (error) {
+    if (isUserError(error)) {
+      if (wantsJson) io.stdout(`${JSON.stringify({ error: { code: error.code, message: error.message } })}\n`);
+      io.stderr(`error: ${error.message}\n`);
+      return 1;
+    }
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    io.stderr(`internal error (please report it): ${message}\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,28 @@
+import type { ParseArgsConfig } from 'node:util';
+
+/** What a command may print to; tests pass their own to capture output. */
+export interface CliIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** True when stderr is a terminal: progress bars are drawn only then. */
+  interactive: boolean;
+}
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+export interface CommandContext {
+  /** Parsed `--flags` (node:util parseArgs values). */
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  positionals: string[];
+  io: CliIO;
+  json: boolean;
+}
+
+export interface Command {
+  /** Words that select the command, e.g. ['dataset', 'shapes']. */
+  path: readonly string[];
+  summary: string;
+  usage: string;
+  options: OptionSpec;
+  run: (ctx: CommandContext) => Promise<number>;
+}
