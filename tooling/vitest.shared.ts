@@ -11,6 +11,7 @@ export function packageTestConfig(options: { testTimeout?: number } = {}) {
       include: ['test/**/*.test.ts'],
       testTimeout: options.testTimeout ?? 30_000,
       pool: 'forks',
+      passWithNoTests: true,
     },
   });
 }
