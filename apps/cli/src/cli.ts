@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
 import type { CliIO, Command } from './command.ts';
+import { datasetShapesCommand } from './commands/dataset.ts';
 import { demoCommand } from './commands/demo.ts';
 import { isUserError, UsageError } from './errors.ts';
 import { CLI_VERSION } from './version.ts';
 
-export const COMMANDS: readonly Command[] = [demoCommand];
+export const COMMANDS: readonly Command[] = [demoCommand, datasetShapesCommand];
 
 const GLOBAL_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -92,7 +93,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     });
   } catch (error) {
     if (isUserError(error)) {
-      if (wantsJson) io.stdout(`${JSON.stringify({ error: { code: error.code, message: error.message } })}\n`);
+      if (wantsJson)
+        io.stdout(`${JSON.stringify({ error: { code: error.code, message: error.message } })}\n`);
       io.stderr(`error: ${error.message}\n`);
       return 1;
     }

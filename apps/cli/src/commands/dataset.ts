@@ -1,0 +1,101 @@
+import { DEFAULT_IMAGE_SIZE, MAX_COUNT, MAX_SEED, SPLITS, type Split } from '@shortv/shapes';
+import { writeShapesDataset } from '@shortv/shapes/node';
+import { isShortvError } from '@shortv/tensor';
+import type { Command, CommandContext } from '../command.ts';
+import { UsageError } from '../errors.ts';
+
+const USAGE =
+  'shortv dataset shapes --out DIR --count N [--seed S] [--split train|calibration|test] [--size 72] [--force] [--json]';
+
+function stringFlag(ctx: CommandContext, name: string): string | undefined {
+  const value = ctx.values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function integerFlag(ctx: CommandContext, name: string, min: number, max: number, fallback?: number): number {
+  const raw = stringFlag(ctx, name);
+  if (raw === undefined) {
+    if (fallback !== undefined) return fallback;
+    throw new UsageError(`--${name} is required.\nUsage: ${USAGE}`);
+  }
+  const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${raw}".`);
+  }
+  return value;
+}
+
+/** Redraws one status line on an interactive stderr, at most every 100 ms. */
+function progressPrinter(ctx: CommandContext): ((done: number, total: number) => void) | undefined {
+  if (!ctx.io.interactive || ctx.json) return undefined;
+  let last = 0;
+  return (done, total) => {
+    const now = Date.now();
+    if (done !== total && now - last < 100) return;
+    last = now;
+    ctx.io.stderr(`\rshapes: ${done}/${total} images${done === total ? '\n' : ''}`);
+  };
+}
+
+export const datasetShapesCommand: Command = {
+  path: ['dataset', 'shapes'],
+  summary: 'Generate a synthetic shapes visual-QA dataset (images, scenes, questions)',
+  usage: USAGE,
+  options: {
+    out: { type: 'string' },
+    count: { type: 'string' },
+    seed: { type: 'string' },
+    split: { type: 'string' },
+    size: { type: 'string' },
+    force: { type: 'boolean' },
+  },
+  async run(ctx) {
+    if (ctx.positionals.length > 0) {
+      throw new UsageError(`unexpected argument "${ctx.positionals[0]}".\nUsage: ${USAGE}`);
+    }
+    const outDir = stringFlag(ctx, 'out');
+    if (outDir === undefined || outDir.trim() === '')
+      throw new UsageError(`--out DIR is required.\nUsage: ${USAGE}`);
+    const count = integerFlag(ctx, 'count', 1, MAX_COUNT);
+    const seed = integerFlag(ctx, 'seed', 0, MAX_SEED, 0);
+    const size = integerFlag(ctx, 'size', 1, Number.MAX_SAFE_INTEGER, DEFAULT_IMAGE_SIZE);
+    const split = stringFlag(ctx, 'split') ?? 'train';
+    if (!(SPLITS as readonly string[]).includes(split)) {
+      throw new UsageError(`unknown --split "${split}": use one of ${SPLITS.join(', ')}.`);
+    }
+    let result: Awaited<ReturnType<typeof writeShapesDataset>>;
+    try {
+      result = await writeShapesDataset({
+        outDir,
+        count,
+        seed,
+        split: split as Split,
+        size,
+        force: ctx.values.force === true,
+        onProgress: progressPrinter(ctx),
+      });
+    } catch (error) {
+      // Bad sizes and unusable output folders are the user's to fix: report them as usage errors.
+      if (isShortvError(error) && (error.code.startsWith('E_DATA_OUT') || error.code.startsWith('E_INPUT'))) {
+        throw new UsageError(error.message);
+      }
+      throw error;
+    }
+    const summary = {
+      outDir: result.outDir,
+      split: result.split,
+      seed: result.seed,
+      images: result.images,
+      questions: result.questions,
+      families: result.families,
+    };
+    if (ctx.json) {
+      ctx.io.stdout(`${JSON.stringify(summary)}\n`);
+    } else {
+      ctx.io.stdout(
+        `wrote ${summary.images} images and ${summary.questions} questions (${summary.split}, seed ${summary.seed}, ${result.size}px) to ${summary.outDir}\n`,
+      );
+    }
+    return 0;
+  },
+};
