@@ -93,8 +93,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     });
   } catch (error) {
     if (isUserError(error)) {
-      if (wantsJson)
-        io.stdout(`${JSON.stringify({ error: { code: error.code, message: error.message } })}\n`);
+      if (wantsJson) io.stdout(`${JSON.stringify({ error: { code: error.code, message: error.message } })}\n`);
       io.stderr(`error: ${error.message}\n`);
       return 1;
     }
