@@ -75,10 +75,12 @@ function count(rng: Rng, objects: readonly SceneObject[]): QuestionAnswer {
     return { family: 'count', question: 'how many objects are there?', answer: String(objects.length) };
   }
   const values: readonly string[] = form === 1 ? SHAPES : COLORS;
-  const key: Attribute = form === 1 ? 'shape' : 'color';
-  const present = values.filter((v) => countWhere(objects, { [key]: v }) > 0);
+  const key: 'shape' | 'color' = form === 1 ? 'shape' : 'color';
   const absent = values.filter((v) => countWhere(objects, { [key]: v }) === 0);
-  const value = absent.length > 0 && rng.chance(ABSENT_COUNT_RATE) ? rng.pick(absent) : rng.pick(present);
+  // Asking about a random object's attribute favours the attributes many objects share, which
+  // spreads the answers over 1..6 instead of piling them on "1".
+  const value =
+    absent.length > 0 && rng.chance(ABSENT_COUNT_RATE) ? rng.pick(absent) : rng.pick(objects)[key];
   const n = countWhere(objects, { [key]: value });
   const question =
     key === 'shape'
