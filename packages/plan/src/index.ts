@@ -1,1 +1,19 @@
-export const PACKAGE_NAME = '@shortv/plan';
+export type { PlanIssue } from './parse.ts';
+export { jsonPath, PlanValidationError, parsePlan, serializePlan } from './parse.ts';
+export type {
+  FreezePlan,
+  PlanCalibration,
+  PlanEstimate,
+  PlanLayer,
+  PlanLayerContribution,
+  PlanModel,
+  PlanPrune,
+  PlanWithdraw,
+} from './schema.ts';
+export {
+  freezePlanJsonSchema,
+  freezePlanJsonSchemaText,
+  freezePlanSchema,
+  PLAN_FORMAT,
+  PLAN_VERSION,
+} from './schema.ts';
