@@ -2,6 +2,15 @@ export type { ModelDifference, ModelIdentity } from './check.ts';
 export { checkPlanForModel, PlanModelMismatchError } from './check.ts';
 export type { FingerprintInput } from './fingerprint.ts';
 export { fingerprintText, modelFingerprint } from './fingerprint.ts';
+export type {
+  DecoderDims,
+  LayerFlops,
+  LayerMode,
+  PlanLayout,
+  PrefillFlopsReport,
+  PrefillTokens,
+} from './flops.ts';
+export { denseLayerFlops, frozenLayerFlops, prefillFlops } from './flops.ts';
 export type { PlanIssue } from './parse.ts';
 export { jsonPath, PlanValidationError, parsePlan, serializePlan } from './parse.ts';
 export type {
