@@ -69,9 +69,8 @@ function expectedAnswer(objects: readonly SceneObject[], qa: QuestionAnswer): st
     }
     case 'count':
       if (q === 'how many objects are there?') return String(objects.length);
-      if ((m = q.match(/^how many (\w+) objects are there\?$/))) {
-        return String(objects.filter((o) => o.color === m?.[1]).length);
-      }
+      m = q.match(/^how many (\w+) objects are there\?$/);
+      if (m) return String(objects.filter((o) => o.color === m?.[1]).length);
       m = q.match(/^how many (\w+)s are there\?$/);
       expect(m).not.toBeNull();
       return String(objects.filter((o) => o.shape === m?.[1]).length);
@@ -172,7 +171,8 @@ describe('generateQuestions', () => {
     const n = 3000;
     for (let index = 0; index < n; index++) {
       for (const q of generateQuestions(generateScene({ split: 'train', seed: 21, index }))) {
-        const family = (tally[q.family] ??= {});
+        tally[q.family] ??= {};
+        const family = tally[q.family] as Record<string, number>;
         family[q.answer] = (family[q.answer] ?? 0) + 1;
       }
     }
