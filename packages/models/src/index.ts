@@ -13,3 +13,10 @@ export {
   SUPPORTED_TEXT_MODEL_TYPES,
   SUPPORTED_VISION_MODEL_TYPES,
 } from './config/types.ts';
+export type { ExpectedTensors } from './weights/expected.ts';
+export { expectedTensors } from './weights/expected.ts';
+export type { ModelFolder } from './weights/folder.ts';
+export { memoryModelFolder } from './weights/folder.ts';
+export type { LlavaModel, LlavaWeights } from './weights/load.ts';
+export { openLlavaModel, openLlavaWeights } from './weights/load.ts';
+export { canonicalName, hfKey } from './weights/names.ts';

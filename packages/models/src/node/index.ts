@@ -1,0 +1,1 @@
+export { nodeModelFolder } from './folder.ts';
