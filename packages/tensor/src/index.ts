@@ -1,3 +1,16 @@
 export { isShortvError, ShortvError } from './errors.ts';
+export type { FloatDType } from './float16.ts';
+export {
+  bfloat16BitsToNumber,
+  bfloat16ToFloat32,
+  castTensor,
+  float16BitsToNumber,
+  float16ToFloat32,
+  float32ToBfloat16,
+  float32ToFloat16,
+  isFloatDType,
+  numberToBfloat16Bits,
+  numberToFloat16Bits,
+} from './float16.ts';
 export type { DataTypeMap, DType, TensorData } from './tensor.ts';
 export { BYTES_PER_ELEMENT, elementCount, Tensor } from './tensor.ts';

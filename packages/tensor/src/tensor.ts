@@ -58,7 +58,10 @@ export class Tensor<T extends DType = DType> {
   constructor(dtype: T, data: DataTypeMap[T], dims: readonly number[]) {
     const expected = elementCount(dims);
     if (!(data instanceof CONSTRUCTORS[dtype])) {
-      throw new ShortvError('E_TENSOR_DTYPE', `data for a ${dtype} tensor must be a ${CONSTRUCTORS[dtype].name}`);
+      throw new ShortvError(
+        'E_TENSOR_DTYPE',
+        `data for a ${dtype} tensor must be a ${CONSTRUCTORS[dtype].name}`,
+      );
     }
     if (data.length !== expected) {
       throw new ShortvError(
