@@ -1,0 +1,14 @@
+/**
+ * Seeded PRNG (mulberry32): small, fast, and identical in Node and browsers, so a seeded sampling
+ * run reproduces the same tokens on every platform.
+ */
+export function createRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

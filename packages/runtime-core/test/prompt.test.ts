@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { buildPromptIds, StreamingDetokenizer, TextTokenizer } from '../src/index.ts';
+import { TOKENIZER_CONFIG, WORDS, wordTokenizerJson } from './fixtures.ts';
+
+const tokenizer = new TextTokenizer(wordTokenizerJson(WORDS), TOKENIZER_CONFIG);
+const imageId = tokenizer.requireTokenId('<image>', 'image');
+
+describe('prompt building', () => {
+  it('puts the image first when the prompt names none', () => {
+    const p = buildPromptIds(tokenizer, 'what color is the circle?', 1, imageId);
+    expect(p.text).toBe('USER: <image>\nwhat color is the circle? ASSISTANT:');
+    expect(p.imagePositions).toHaveLength(1);
+    expect(p.ids[0]).toBe(tokenizer.tokenId('<s>'));
+    expect(p.ids[p.imagePositions[0]!]).toBe(imageId);
+    expect(tokenizer.decode(p.ids)).toBe('USER : what color is the circle? ASSISTANT :');
+  });
+
+  it('keeps an explicit placeholder where the user put it', () => {
+    const p = buildPromptIds(tokenizer, 'what color is <image> the circle?', 1, imageId);
+    const words = p.ids.map((id) => tokenizer.decode([id], { skipSpecialTokens: false }));
+    expect(words.indexOf('<image>')).toBe(words.indexOf('is') + 1);
+  });
+
+  it('refuses an empty prompt and a placeholder count that disagrees with the images', () => {
+    expect(() => buildPromptIds(tokenizer, '   ', 1, imageId)).toThrow(/prompt is empty/);
+    expect(() => buildPromptIds(tokenizer, '<image> <image> what', 1, imageId)).toThrow(
+      /2 <image> placeholder/,
+    );
+  });
+});
+
+describe('StreamingDetokenizer', () => {
+  it('streams chunks that concatenate to the full decode', () => {
+    const ids = tokenizer.encode('a large red circle', { addSpecialTokens: false });
+    const stream = new StreamingDetokenizer(tokenizer);
+    const chunks = ids.map((id) => stream.push(id));
+    expect(chunks.join('')).toBe(stream.text());
+    expect(stream.text()).toBe('a large red circle');
+    expect(chunks.filter((c) => c.length > 0).length).toBe(4);
+  });
+});
