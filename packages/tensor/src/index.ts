@@ -12,5 +12,7 @@ export {
   numberToBfloat16Bits,
   numberToFloat16Bits,
 } from './float16.ts';
+export type { OrtTensorData, OrtTensorLike, OrtTensorType } from './ort.ts';
+export { fromOrtTensor, toOrtTensorData } from './ort.ts';
 export type { DataTypeMap, DType, TensorData } from './tensor.ts';
 export { BYTES_PER_ELEMENT, elementCount, Tensor } from './tensor.ts';
