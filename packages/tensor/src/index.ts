@@ -12,7 +12,10 @@ export {
   numberToBfloat16Bits,
   numberToFloat16Bits,
 } from './float16.ts';
+export type { NumericRow, TopK } from './math.ts';
+export { argmax, klDivergenceFromLogits, logSoftmax, softmax, topK } from './math.ts';
 export type { OrtTensorData, OrtTensorLike, OrtTensorType } from './ort.ts';
 export { fromOrtTensor, toOrtTensorData } from './ort.ts';
+export { gatherRows, scatterRows } from './rows.ts';
 export type { DataTypeMap, DType, TensorData } from './tensor.ts';
 export { BYTES_PER_ELEMENT, elementCount, Tensor } from './tensor.ts';
