@@ -1,7 +1,10 @@
 import type { Scene, SceneObject } from './scene.ts';
 import { BACKGROUND_RGB, COLOR_RGB, GRID, SIZE_FRACTION } from './vocabulary.ts';
 
-/** An 8-bit RGB image, rows top to bottom, pixels interleaved (HWC): data.length = width * height * 3. */
+/**
+ * An 8-bit RGB image, rows top to bottom, pixels interleaved (HWC): data.length = width * height * 3.
+ * Structurally the same as @shortv/tensor's RgbImage, so scenes go straight into its preprocessing.
+ */
 export interface RgbImage {
   width: number;
   height: number;
