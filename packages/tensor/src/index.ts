@@ -12,6 +12,11 @@ export {
   numberToBfloat16Bits,
   numberToFloat16Bits,
 } from './float16.ts';
+export type { ClipProcessorConfig, ResizeTarget, ResolvedClipConfig } from './image/clip.ts';
+export { clipPreprocess, OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, resolveClipConfig } from './image/clip.ts';
+export { centerCrop, convertToRgb, normalize, rescale, toChwFloat32 } from './image/ops.ts';
+export { Resample, resizeImage, resizeShortestEdge, shortestEdgeSize } from './image/resize.ts';
+export type { FloatRgbImage, RawImage, RgbImage } from './image/types.ts';
 export type { NumericRow, TopK } from './math.ts';
 export { argmax, klDivergenceFromLogits, logSoftmax, softmax, topK } from './math.ts';
 export type { OrtTensorData, OrtTensorLike, OrtTensorType } from './ort.ts';
