@@ -22,5 +22,14 @@ export { argmax, klDivergenceFromLogits, logSoftmax, softmax, topK } from './mat
 export type { OrtTensorData, OrtTensorLike, OrtTensorType } from './ort.ts';
 export { fromOrtTensor, toOrtTensorData } from './ort.ts';
 export { gatherRows, scatterRows } from './rows.ts';
+export type { SafetensorsDType, SafetensorsHeader, SafetensorsTensorInfo } from './safetensors/header.ts';
+export { MAX_HEADER_BYTES, SAFETENSORS_DTYPES } from './safetensors/header.ts';
+export type { SafetensorsFile, TensorStore } from './safetensors/reader.ts';
+export { openSafetensors } from './safetensors/reader.ts';
+export type { SafetensorsIndex, ShardedSafetensors } from './safetensors/sharded.ts';
+export { openShardedSafetensors, parseSafetensorsIndex } from './safetensors/sharded.ts';
+export type { ByteSource } from './safetensors/source.ts';
+export { bytesSource } from './safetensors/source.ts';
+export { writeSafetensors } from './safetensors/writer.ts';
 export type { DataTypeMap, DType, TensorData } from './tensor.ts';
 export { BYTES_PER_ELEMENT, elementCount, Tensor } from './tensor.ts';

@@ -35,7 +35,7 @@ describe('ONNX Runtime interop', () => {
     const t = fromOrtTensor({ type: 'float16', dims: [2], data: raw });
     expect(t.data).toBeInstanceOf(Uint16Array);
     expect(t.data.buffer).toBe(raw.buffer);
-    expect(Array.from(t.data)).toEqual([0x3c00, 0x4000]);
+    expect(Array.from(t.data as Uint16Array)).toEqual([0x3c00, 0x4000]);
   });
 
   it('widens bfloat16 to float32 because ORT has no bfloat16', () => {
