@@ -1,4 +1,9 @@
-import type { ByteSource } from '../src/index.ts';
+import type { ByteSource, Tensor } from '../src/index.ts';
+
+/** Elements of a tensor of any dtype as a plain array, for comparisons. */
+export function values(t: Tensor): Array<number | bigint> {
+  return Array.from(t.data as ArrayLike<number | bigint>);
+}
 
 /** A file made by hand: 8-byte little-endian header length, the header text, then the data bytes. */
 export function craft(header: string, data: Uint8Array | number[] = [], declaredLength?: number): Uint8Array {
