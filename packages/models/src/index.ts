@@ -13,6 +13,12 @@ export {
   SUPPORTED_TEXT_MODEL_TYPES,
   SUPPORTED_VISION_MODEL_TYPES,
 } from './config/types.ts';
+export type { ReferenceDecoderInput, ReferenceDecoderOutput } from './reference/decoder.ts';
+export { referenceDecoder, referenceEmbed, ropeInverseFrequencies } from './reference/decoder.ts';
+export type { WeightMap } from './reference/math.ts';
+export type { MergedSequence } from './reference/merge.ts';
+export { findImageTokens, mergeImageFeatures } from './reference/merge.ts';
+export { referenceImageFeatures, referenceVisionStates } from './reference/vision.ts';
 export type { ExpectedTensors } from './weights/expected.ts';
 export { expectedTensors } from './weights/expected.ts';
 export type { ModelFolder } from './weights/folder.ts';
