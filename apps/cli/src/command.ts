@@ -12,7 +12,7 @@ export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
 export interface CommandContext {
   /** Parsed `--flags` (node:util parseArgs values). */
-  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   positionals: string[];
   io: CliIO;
   json: boolean;
