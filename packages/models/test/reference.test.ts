@@ -39,7 +39,9 @@ describe('referenceDecoder', () => {
     // Shuffle rows together with their positions: each row's result must follow it.
     const order = [3, 0, 6, 1, 5, 2, 4];
     const shuffled = new Float32Array(seq * d);
-    order.forEach((src, dst) => shuffled.set(embeds.data.subarray(src * d, (src + 1) * d), dst * d));
+    order.forEach((src, dst) => {
+      shuffled.set(embeds.data.subarray(src * d, (src + 1) * d), dst * d);
+    });
     const perm = referenceDecoder(config, weights, {
       inputsEmbeds: new Tensor('float32', shuffled, [1, seq, d]),
       positionIds: [order],
