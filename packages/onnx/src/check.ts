@@ -124,7 +124,8 @@ export function checkModel(model: ModelProto): ModelProblem[] {
   nodes.forEach((node, index) => {
     const nodeName = node.name || `#${index} (${node.opType})`;
     const domain = normalizeDomain(node.domain);
-    if (!imported.has(domain) && !reportedDomains.has(domain)) {
+    // A missing default-domain import is reported once as 'missing-opset', not again per node.
+    if (domain !== '' && !imported.has(domain) && !reportedDomains.has(domain)) {
       reportedDomains.add(domain);
       problems.push({
         kind: 'unknown-domain',
