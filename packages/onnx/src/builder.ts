@@ -1,4 +1,11 @@
-import { type DType, ShortvError, Tensor } from '@shortv/tensor';
+import {
+  type DType,
+  numberToBfloat16Bits,
+  numberToFloat16Bits,
+  ShortvError,
+  Tensor,
+  type TensorData,
+} from '@shortv/tensor';
 import { type Attributes, type AttributeValue, tensorToProto, toAttribute } from './attributes.ts';
 import { assertValidModel } from './check.ts';
 import { createOpHelpers, isFloatAttribute, MS_DOMAIN, type OpHelpers, type OutputSpec } from './ops.ts';
@@ -125,19 +132,23 @@ export class GraphBuilder {
     );
   }
 
-  /** A 0-D constant (rank-0 tensor) of a dtype whose values JS numbers can express exactly. */
-  scalar(dtype: Exclude<DType, 'float16' | 'bfloat16'>, value: number | boolean): string {
+  /** A 0-D constant (rank-0 tensor); float16/bfloat16 values are rounded to nearest even. */
+  scalar(dtype: DType, value: number | boolean): string {
     const v = Number(value);
-    const data =
+    const data: TensorData =
       dtype === 'int64'
         ? BigInt64Array.of(BigInt(v))
-        : dtype === 'float32'
-          ? Float32Array.of(v)
-          : dtype === 'int32'
-            ? Int32Array.of(v)
-            : dtype === 'int8'
-              ? Int8Array.of(v)
-              : Uint8Array.of(v);
+        : dtype === 'float16'
+          ? Uint16Array.of(numberToFloat16Bits(v))
+          : dtype === 'bfloat16'
+            ? Uint16Array.of(numberToBfloat16Bits(v))
+            : dtype === 'float32'
+              ? Float32Array.of(v)
+              : dtype === 'int32'
+                ? Int32Array.of(v)
+                : dtype === 'int8'
+                  ? Int8Array.of(v)
+                  : Uint8Array.of(v);
     return this.constant(new Tensor(dtype, data, []));
   }
 

@@ -104,3 +104,22 @@ describe('GraphBuilder attributes and outputs', () => {
     expect(model.opsetImport).toContainEqual({ domain: MS_DOMAIN, version: 1 });
   });
 });
+
+describe('GraphBuilder constants', () => {
+  it('stores scalars as rank-0 tensors with the dtype bits', () => {
+    const g = new GraphBuilder('g');
+    const names = [
+      g.scalar('float16', 1),
+      g.scalar('bfloat16', -2),
+      g.scalar('int64', 7),
+      g.scalar('bool', true),
+    ];
+    const inits = g.toModel({ check: false }).graph!.initializer!;
+    expect(inits.map((t) => t.name)).toEqual(names);
+    expect(inits.map((t) => t.dims)).toEqual([[], [], [], []]);
+    expect(Array.from(new Uint16Array(inits[0]!.rawData!.slice().buffer))).toEqual([0x3c00]);
+    expect(Array.from(new Uint16Array(inits[1]!.rawData!.slice().buffer))).toEqual([0xc000]);
+    expect(Array.from(new BigInt64Array(inits[2]!.rawData!.slice().buffer))).toEqual([7n]);
+    expect(Array.from(inits[3]!.rawData!)).toEqual([1]);
+  });
+});
