@@ -1,0 +1,84 @@
+import type { GraphBuilder } from '@shortv/onnx';
+import { ShortvError, Tensor } from '@shortv/tensor';
+import type { Activation, LlavaConfig } from '../config/types.ts';
+import type { WeightMap } from '../reference/math.ts';
+
+/** Everything an emitter needs: the graph being built, the config, and float32 weights by canonical name. */
+export interface EmitContext {
+  readonly g: GraphBuilder;
+  readonly config: LlavaConfig;
+  readonly weights: WeightMap;
+}
+
+/** Value names in the graph. */
+export type V = string;
+
+export function requireWeight(ctx: EmitContext, name: string): Tensor<'float32'> {
+  const t = ctx.weights.get(name);
+  if (t === undefined) {
+    throw new ShortvError('E_MODEL_MISSING_TENSOR', `cannot emit the graph: weight ${name} was not loaded`);
+  }
+  return t;
+}
+
+/** A weight as stored (norm gammas, biases, embeddings), under its canonical name. */
+export function plainWeight(ctx: EmitContext, name: string): V {
+  return ctx.g.initializer(name, requireWeight(ctx, name));
+}
+
+/** A PyTorch Linear weight [out, in] stored transposed to [in, out], so activations MatMul it directly. */
+export function transposedWeight(ctx: EmitContext, name: string, storedAs = `${name}.T`): V {
+  const w = requireWeight(ctx, name);
+  const [rows, cols] = w.dims as [number, number];
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w.data[r * cols + c]!;
+  return ctx.g.initializer(storedAs, new Tensor('float32', out, [cols, rows]));
+}
+
+/** x W^T + b for the Linear named `prefix` (`prefix.weight`, optional `prefix.bias`), in scope `scope`. */
+export function linear(ctx: EmitContext, x: V, prefix: string, scope: string, bias: boolean): V {
+  return ctx.g.scope(scope, () => {
+    const y = ctx.g.op.MatMul(x, transposedWeight(ctx, `${prefix}.weight`));
+    return bias ? ctx.g.op.Add(y, plainWeight(ctx, `${prefix}.bias`)) : y;
+  });
+}
+
+export function scalar(ctx: EmitContext, value: number): V {
+  return ctx.g.scalar('float32', value);
+}
+
+export function activation(ctx: EmitContext, x: V, act: Activation): V {
+  const { g } = ctx;
+  switch (act) {
+    case 'gelu':
+      return g.node('Gelu', [x], 1, { approximate: 'none' })[0]!;
+    case 'gelu_tanh':
+      return g.node('Gelu', [x], 1, { approximate: 'tanh' })[0]!;
+    case 'quick_gelu':
+      return g.op.Mul(x, g.op.Sigmoid(g.op.Mul(x, scalar(ctx, 1.702))));
+    case 'silu':
+      return g.op.Mul(x, g.op.Sigmoid(x));
+    case 'relu':
+      return g.op.Relu(x);
+  }
+}
+
+/** RMSNorm over the last axis, as HF computes it: x * rsqrt(mean(x^2) + eps) * gamma. */
+export function rmsNorm(ctx: EmitContext, x: V, gammaName: string, scope: string): V {
+  const { g } = ctx;
+  return g.scope(scope, () => {
+    const meanSquare = g.op.ReduceMean(g.op.Mul(x, x), g.int64s([-1]), { keepdims: 1 });
+    const inv = g.op.Reciprocal(g.op.Sqrt(g.op.Add(meanSquare, scalar(ctx, ctx.config.text.rmsNormEps))));
+    return g.op.Mul(g.op.Mul(x, inv), plainWeight(ctx, gammaName));
+  });
+}
+
+export function layerNorm(ctx: EmitContext, x: V, prefix: string, scope: string): V {
+  const { g } = ctx;
+  return g.scope(scope, () =>
+    g.op.LayerNormalization(x, plainWeight(ctx, `${prefix}.weight`), plainWeight(ctx, `${prefix}.bias`), {
+      axis: -1,
+      epsilon: ctx.config.vision.layerNormEps,
+    }),
+  );
+}
