@@ -24,9 +24,10 @@ import {
 export type Dim = number | string;
 
 /**
- * IR version 10 and opset 21 (ONNX 1.16) are the newest pair every onnxruntime release from 1.18 on loads,
- * onnxruntime-web included, and opset 21 already has everything the LLaVA graphs need (LayerNormalization,
- * opset-18 ReduceMean/Split with axes as inputs, Trilu). com.microsoft contrib ops have only ever had version 1.
+ * IR version 10 with opset 21 (ONNX 1.16): onnxruntime loads this pair from 1.18 on (1.30 node and web
+ * included), so cached graphs also open on older runtimes, and opset 21 already has everything the LLaVA
+ * graphs need (LayerNormalization, ReduceMean/Split with axes as inputs, Trilu). com.microsoft contrib ops
+ * have only ever had version 1.
  */
 export const DEFAULT_IR_VERSION = 10;
 export const DEFAULT_OPSET_IMPORTS: Readonly<Record<string, number>> = { '': 21, [MS_DOMAIN]: 1 };
