@@ -8,6 +8,12 @@ export interface EmitContext {
   readonly g: GraphBuilder;
   readonly config: LlavaConfig;
   readonly weights: WeightMap;
+  /** Initializers already added, by stored name: a weight used twice (e.g. one norm on all rows and on text rows) is stored once. */
+  readonly stored: Map<string, V>;
+}
+
+export function emitContext(g: GraphBuilder, config: LlavaConfig, weights: WeightMap): EmitContext {
+  return { g, config, weights, stored: new Map() };
 }
 
 /** Value names in the graph. */
@@ -23,16 +29,27 @@ export function requireWeight(ctx: EmitContext, name: string): Tensor<'float32'>
 
 /** A weight as stored (norm gammas, biases, embeddings), under its canonical name. */
 export function plainWeight(ctx: EmitContext, name: string): V {
-  return ctx.g.initializer(name, requireWeight(ctx, name));
+  return store(ctx, name, () => requireWeight(ctx, name));
+}
+
+function store(ctx: EmitContext, name: string, make: () => Tensor): V {
+  let value = ctx.stored.get(name);
+  if (value === undefined) {
+    value = ctx.g.initializer(name, make());
+    ctx.stored.set(name, value);
+  }
+  return value;
 }
 
 /** A PyTorch Linear weight [out, in] stored transposed to [in, out], so activations MatMul it directly. */
 export function transposedWeight(ctx: EmitContext, name: string, storedAs = `${name}.T`): V {
-  const w = requireWeight(ctx, name);
-  const [rows, cols] = w.dims as [number, number];
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w.data[r * cols + c]!;
-  return ctx.g.initializer(storedAs, new Tensor('float32', out, [cols, rows]));
+  return store(ctx, storedAs, () => {
+    const w = requireWeight(ctx, name);
+    const [rows, cols] = w.dims as [number, number];
+    const out = new Float32Array(rows * cols);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w.data[r * cols + c]!;
+    return new Tensor('float32', out, [cols, rows]);
+  });
 }
 
 /** x W^T + b for the Linear named `prefix` (`prefix.weight`, optional `prefix.bias`), in scope `scope`. */

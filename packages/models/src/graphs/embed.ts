@@ -1,7 +1,7 @@
 import { GraphBuilder, type ModelProto } from '@shortv/onnx';
 import type { LlavaConfig } from '../config/types.ts';
 import type { WeightMap } from '../reference/math.ts';
-import { type EmitContext, plainWeight } from './common.ts';
+import { emitContext, plainWeight } from './common.ts';
 
 /**
  * Token embeddings as a graph: `input_ids` [B, S] int64 -> `inputs_embeds` [B, S, d]. A graph rather than a
@@ -11,7 +11,7 @@ import { type EmitContext, plainWeight } from './common.ts';
  */
 export function emitEmbedGraph(config: LlavaConfig, weights: WeightMap): ModelProto {
   const g = new GraphBuilder('llava_embed_tokens');
-  const ctx: EmitContext = { g, config, weights };
+  const ctx = emitContext(g, config, weights);
   const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
   const rows = g.scope('/model/embed_tokens', () =>
     g.op.Gather(plainWeight(ctx, 'text.embed_tokens.weight'), ids, { axis: 0 }),

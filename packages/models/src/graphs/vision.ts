@@ -5,6 +5,7 @@ import { visionLayerName } from '../weights/names.ts';
 import {
   activation,
   type EmitContext,
+  emitContext,
   layerNorm,
   linear,
   plainWeight,
@@ -87,7 +88,7 @@ function embeddings(ctx: EmitContext, pixels: V): V {
  */
 export function emitVisionGraph(config: LlavaConfig, weights: WeightMap): ModelProto {
   const g = new GraphBuilder('llava_vision');
-  const ctx: EmitContext = { g, config, weights };
+  const ctx = emitContext(g, config, weights);
   const v = config.vision;
   const pixels = g.input('pixel_values', 'float32', ['batch', v.numChannels, v.imageSize, v.imageSize]);
   const states = g.scope('/vision_tower', () => {
