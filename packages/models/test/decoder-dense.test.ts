@@ -5,16 +5,9 @@ import { emitDecoderGraph } from '../src/graphs/decoder.ts';
 import { emitVisionGraph } from '../src/graphs/vision.ts';
 import { type LlavaConfig, referenceDecoder, referenceImageFeatures, type WeightMap } from '../src/index.ts';
 import type { TinyLlavaOptions } from '../src/testing/index.ts';
-import { loadTiny, maxAbsDiff, randomPixels } from './helpers.ts';
+import { CONFIGS, loadTiny, maxAbsDiff, randomPixels } from './helpers.ts';
 import { emptyPast, int64, openSession } from './ort.ts';
 import { buildScenario, pickRows, type Scenario } from './scenario.ts';
-
-export const CONFIGS: readonly (TinyLlavaOptions & { label: string })[] = [
-  { label: 'llama+clip MHA', text: 'llama', vision: 'clip', numKvHeads: 4, seed: 101 },
-  { label: 'llama+clip GQA', text: 'llama', vision: 'clip', numKvHeads: 2, seed: 102 },
-  { label: 'qwen2+siglip MHA', text: 'qwen2', vision: 'siglip', numKvHeads: 4, seed: 103 },
-  { label: 'qwen2+siglip GQA', text: 'qwen2', vision: 'siglip', numKvHeads: 1, seed: 104 },
-];
 
 function realRows(s: Scenario): number[][] {
   return s.kinds.map((row) => row.flatMap((kind, i) => (kind === 'pad' ? [] : [i])));

@@ -53,3 +53,11 @@ export function row(data: ArrayLike<number>, seq: number, width: number, b: numb
   for (let i = 0; i < width; i++) out.push(data[o + i]!);
   return out;
 }
+
+/** The acceptance matrix: Llama+CLIP and Qwen2+SigLIP, each with MHA and GQA. */
+export const CONFIGS: readonly (TinyLlavaOptions & { label: string })[] = [
+  { label: 'llama+clip MHA', text: 'llama', vision: 'clip', numKvHeads: 4, seed: 101 },
+  { label: 'llama+clip GQA', text: 'llama', vision: 'clip', numKvHeads: 2, seed: 102 },
+  { label: 'qwen2+siglip MHA', text: 'qwen2', vision: 'siglip', numKvHeads: 4, seed: 103 },
+  { label: 'qwen2+siglip GQA', text: 'qwen2', vision: 'siglip', numKvHeads: 1, seed: 104 },
+];
