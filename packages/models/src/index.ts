@@ -13,6 +13,18 @@ export {
   SUPPORTED_TEXT_MODEL_TYPES,
   SUPPORTED_VISION_MODEL_TYPES,
 } from './config/types.ts';
+export {
+  GRAPH_IO,
+  padTextIndex,
+  pastKeyName,
+  pastValueName,
+  presentKeyName,
+  presentValueName,
+} from './graphs/contract.ts';
+export type { DecoderForm, DecoderGraphOptions, LayerGraphForm } from './graphs/decoder.ts';
+export { emitDecoderGraph, emitDecoderLayerGraph, emitHeadGraph } from './graphs/decoder.ts';
+export { emitEmbedGraph } from './graphs/embed.ts';
+export { emitVisionGraph } from './graphs/vision.ts';
 export type { ReferenceDecoderInput, ReferenceDecoderOutput } from './reference/decoder.ts';
 export { referenceDecoder, referenceEmbed, ropeInverseFrequencies } from './reference/decoder.ts';
 export type { WeightMap } from './reference/math.ts';

@@ -1,7 +1,7 @@
 import { isShortvError, Tensor } from '@shortv/tensor';
 import { describe, expect, it } from 'vitest';
 import { type DecoderForm, emitDecoderGraph } from '../src/graphs/decoder.ts';
-import { referenceDecoder, referenceImageFeatures } from '../src/index.ts';
+import { padTextIndex, referenceDecoder, referenceImageFeatures } from '../src/index.ts';
 import { CONFIGS, loadTiny, maxAbsDiff, randomPixels } from './helpers.ts';
 import { emptyPast, int64, openSession } from './ort.ts';
 import { buildScenario, pickRows, type Scenario } from './scenario.ts';
@@ -202,5 +202,21 @@ describe('masked and ShortV decoder forms', () => {
     }
     expect(isShortvError(caught) && caught.code).toBe('E_MODEL_LAYERS');
     expect((caught as Error).message).toContain('[0, 3)');
+  });
+
+  it('pads text_index with -1 and refuses rows that are not ascending or out of range', () => {
+    expect(padTextIndex([[0, 3, 4], [2]], 6)).toEqual([
+      [0, 3, 4],
+      [2, -1, -1],
+    ]);
+    for (const bad of [[[3, 1]], [[0, 6]], [[-1]]]) {
+      let caught: unknown;
+      try {
+        padTextIndex(bad, 6);
+      } catch (error) {
+        caught = error;
+      }
+      expect(isShortvError(caught) && caught.code).toBe('E_MODEL_INPUT');
+    }
   });
 });

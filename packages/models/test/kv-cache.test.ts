@@ -1,7 +1,7 @@
 import { Tensor } from '@shortv/tensor';
 import { describe, expect, it } from 'vitest';
 import { type DecoderForm, emitDecoderGraph } from '../src/graphs/decoder.ts';
-import { type LlavaConfig, referenceEmbed, referenceImageFeatures } from '../src/index.ts';
+import { type LlavaConfig, padTextIndex, referenceEmbed, referenceImageFeatures } from '../src/index.ts';
 import { CONFIGS, loadTiny, maxAbsDiff, randomPixels } from './helpers.ts';
 import { emptyPast, int64, openSession, presentsAsPast } from './ort.ts';
 import { buildScenario, type Scenario } from './scenario.ts';
@@ -33,11 +33,6 @@ function extend(config: LlavaConfig, weights: Map<string, Tensor<'float32'>>, s:
   };
 }
 
-function padTextIndex(rows: number[][]): number[][] {
-  const slots = Math.max(...rows.map((r) => r.length));
-  return rows.map((r) => [...r, ...new Array<number>(slots - r.length).fill(-1)]);
-}
-
 describe('KV cache: prefill + 5 decode steps == one full forward', () => {
   const forms: [string, DecoderForm][] = [
     ['dense', { kind: 'dense' }],
@@ -65,7 +60,7 @@ describe('KV cache: prefill + 5 decode steps == one full forward', () => {
           attention_mask: int64(full.attentionMask),
           logits_index: int64([wanted, wanted]),
           ...emptyPast(config, 2),
-          ...(shortv ? { text_index: int64(padTextIndex(full.textRows)) } : {}),
+          ...(shortv ? { text_index: int64(padTextIndex(full.textRows, full.seq)) } : {}),
         });
         const expected = (b: number, k: number) =>
           (whole.logits!.data as Float32Array).subarray(

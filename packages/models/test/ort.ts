@@ -1,8 +1,8 @@
 import { encodeModel, type ModelProto } from '@shortv/onnx';
 import { loadRuntime, type OrtBackend } from '@shortv/onnx/testing';
 import { fromOrtTensor, Tensor, toOrtTensorData } from '@shortv/tensor';
-import { pastKeyName, pastValueName } from '../src/graphs/decoder.ts';
 import type { LlavaConfig } from '../src/index.ts';
+import { pastKeyName, pastValueName } from '../src/index.ts';
 
 export interface Session {
   run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>>;

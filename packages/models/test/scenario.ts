@@ -3,6 +3,7 @@ import {
   findImageTokens,
   type LlavaConfig,
   mergeImageFeatures,
+  padTextIndex,
   referenceEmbed,
   type WeightMap,
 } from '../src/index.ts';
@@ -78,8 +79,7 @@ export function buildScenario(
     );
     textRows.push(m.textIndex.map((r) => r + pad));
   });
-  const slots = Math.max(...textRows.map((r) => r.length));
-  const textIndex = textRows.map((r) => [...r, ...new Array<number>(slots - r.length).fill(-1)]);
+  const textIndex = padTextIndex(textRows, seq);
   return {
     seq,
     embeds: new Tensor('float32', embeds, [merged.length, seq, d]),

@@ -3,6 +3,7 @@ import { ShortvError } from '@shortv/tensor';
 import type { LlavaConfig } from '../config/types.ts';
 import type { WeightMap } from '../reference/math.ts';
 import { type EmitContext, emitContext, type V } from './common.ts';
+import { pastKeyName, pastValueName, presentKeyName, presentValueName } from './contract.ts';
 import { decoderLayer, type LayerInputs, type LayerMode, lmHead } from './layer.ts';
 import { attentionBias, currentSlots, inverseFrequencies, keyFrame, ropeAt } from './positions.ts';
 import { type TextRows, textRows } from './text-rows.ts';
@@ -15,11 +16,6 @@ export type DecoderForm =
 
 /** What a single-layer graph does to its rows (see DecoderForm). */
 export type LayerGraphForm = 'dense' | 'masked' | 'frozen';
-
-export const pastKeyName = (layer: number) => `past_key_values.${layer}.key`;
-export const pastValueName = (layer: number) => `past_key_values.${layer}.value`;
-export const presentKeyName = (layer: number) => `present.${layer}.key`;
-export const presentValueName = (layer: number) => `present.${layer}.value`;
 
 function checkFrozen(config: LlavaConfig, layers: readonly number[]): Set<number> {
   const set = new Set<number>();
