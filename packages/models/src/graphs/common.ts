@@ -10,10 +10,22 @@ export interface EmitContext {
   readonly weights: WeightMap;
   /** Initializers already added, by stored name: a weight used twice (e.g. one norm on all rows and on text rows) is stored once. */
   readonly stored: Map<string, V>;
+  readonly options: EmitOptions;
 }
 
-export function emitContext(g: GraphBuilder, config: LlavaConfig, weights: WeightMap): EmitContext {
-  return { g, config, weights, stored: new Map() };
+/** Optional fused operators (each checked for equality with the plain-op form in the tests). */
+export interface EmitOptions {
+  /** RMSNorm as onnxruntime's SimplifiedLayerNormalization instead of ReduceMean/Sqrt/Mul. */
+  readonly fusedRmsNorm?: boolean;
+}
+
+export function emitContext(
+  g: GraphBuilder,
+  config: LlavaConfig,
+  weights: WeightMap,
+  options: EmitOptions = {},
+): EmitContext {
+  return { g, config, weights, stored: new Map(), options };
 }
 
 /** Value names in the graph. */
@@ -83,9 +95,15 @@ export function activation(ctx: EmitContext, x: V, act: Activation): V {
 /** RMSNorm over the last axis, as HF computes it: x * rsqrt(mean(x^2) + eps) * gamma. */
 export function rmsNorm(ctx: EmitContext, x: V, gammaName: string, scope: string): V {
   const { g } = ctx;
+  const eps = ctx.config.text.rmsNormEps;
+  if (ctx.options.fusedRmsNorm) {
+    return g.scope(scope, () =>
+      g.op.SimplifiedLayerNormalization(x, plainWeight(ctx, gammaName), { axis: -1, epsilon: eps }),
+    );
+  }
   return g.scope(scope, () => {
     const meanSquare = g.op.ReduceMean(g.op.Mul(x, x), g.int64s([-1]), { keepdims: 1 });
-    const inv = g.op.Reciprocal(g.op.Sqrt(g.op.Add(meanSquare, scalar(ctx, ctx.config.text.rmsNormEps))));
+    const inv = g.op.Reciprocal(g.op.Sqrt(g.op.Add(meanSquare, scalar(ctx, eps))));
     return g.op.Mul(g.op.Mul(x, inv), plainWeight(ctx, gammaName));
   });
 }

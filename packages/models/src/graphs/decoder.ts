@@ -2,7 +2,7 @@ import { GraphBuilder, type ModelProto } from '@shortv/onnx';
 import { ShortvError } from '@shortv/tensor';
 import type { LlavaConfig } from '../config/types.ts';
 import type { WeightMap } from '../reference/math.ts';
-import { type EmitContext, emitContext, type V } from './common.ts';
+import { type EmitContext, type EmitOptions, emitContext, type V } from './common.ts';
 import { pastKeyName, pastValueName, presentKeyName, presentValueName } from './contract.ts';
 import { decoderLayer, type LayerInputs, type LayerMode, lmHead } from './layer.ts';
 import { attentionBias, currentSlots, inverseFrequencies, keyFrame, ropeAt } from './positions.ts';
@@ -89,7 +89,7 @@ function declarePresent(ctx: EmitContext, layer: number, key: V, value: V): void
  * The whole decoder: inputs_embeds + positions + mask + KV cache -> logits at `logits_index` rows + new cache.
  * See the package README for the I/O contract of each form.
  */
-export interface DecoderGraphOptions {
+export interface DecoderGraphOptions extends EmitOptions {
   /** Also output `hidden_states.{l}` [B, S, d]: l = 0 the input, l + 1 the output of layer l (for debugging and checks). */
   readonly hiddenStates?: boolean;
 }
@@ -102,7 +102,7 @@ export function emitDecoderGraph(
 ): ModelProto {
   const frozen = form.kind === 'shortv' ? checkFrozen(config, form.frozenLayers) : new Set<number>();
   const g = new GraphBuilder(`llava_decoder_${form.kind}`);
-  const ctx = emitContext(g, config, weights);
+  const ctx = emitContext(g, config, weights, options);
   const t = config.text;
   const { hidden, positionIds, attentionMask } = declareCallInputs(ctx, 'inputs_embeds');
   const pasts = Array.from({ length: t.numLayers }, (_, l) => declarePast(ctx, l));
@@ -148,10 +148,11 @@ export function emitDecoderLayerGraph(
   weights: WeightMap,
   layer: number,
   form: LayerGraphForm,
+  options: EmitOptions = {},
 ): ModelProto {
   checkFrozen(config, [layer]);
   const g = new GraphBuilder(`llava_decoder_layer_${layer}_${form}`);
-  const ctx = emitContext(g, config, weights);
+  const ctx = emitContext(g, config, weights, options);
   const { hidden, positionIds, attentionMask } = declareCallInputs(ctx, 'hidden_states');
   const past = declarePast(ctx, layer);
   const updateMask = form === 'masked' ? g.input('update_mask', 'float32', ['batch', 'seq']) : null;
@@ -170,9 +171,13 @@ export function emitDecoderLayerGraph(
 }
 
 /** Final norm + LM head: `hidden_states` [B, S, d] and `logits_index` [B, K] -> `logits` [B, K, V]. */
-export function emitHeadGraph(config: LlavaConfig, weights: WeightMap): ModelProto {
+export function emitHeadGraph(
+  config: LlavaConfig,
+  weights: WeightMap,
+  options: EmitOptions = {},
+): ModelProto {
   const g = new GraphBuilder('llava_lm_head');
-  const ctx = emitContext(g, config, weights);
+  const ctx = emitContext(g, config, weights, options);
   const hidden = g.input('hidden_states', 'float32', ['batch', 'seq', config.text.hiddenSize]);
   const logitsIndex = g.input('logits_index', 'int64', ['batch', 'logits_rows']);
   g.output('logits', 'float32', ['batch', 'logits_rows', config.text.vocabSize], {
