@@ -25,6 +25,25 @@ describe('vision graph', () => {
     });
   }
 
+  it('clip with two feature layers concatenated and the `full` strategy: n_v includes the class token', async () => {
+    const { config, weights } = await loadTiny({
+      seed: 23,
+      visionConfig: { num_hidden_layers: 3 },
+      llavaConfig: { vision_feature_layer: [-3, -1], vision_feature_select_strategy: 'full' },
+    });
+    expect(config.imageSeqLength).toBe(17);
+    expect(config.projectorInputSize).toBe(64);
+    const pixels = randomPixels(6, 1, config);
+    const out = await runModel('node', emitVisionGraph(config, weights), { pixel_values: pixels });
+    const expected = referenceImageFeatures(config, weights, pixels);
+    expect(out.image_features!.dims).toEqual([1, 17, 32]);
+    const diff = maxAbsDiff(out.image_features!.data as Float32Array, expected.data);
+    console.log(
+      `vision clip layers [-3,-1] full: image_features max abs diff vs reference ${diff.toExponential(2)}`,
+    );
+    expect(diff).toBeLessThanOrEqual(1e-4);
+  });
+
   it('embed graph gathers token rows', async () => {
     const { config, weights } = await loadTiny({ seed: 22 });
     const ids = [3, 0, 63, 17];
