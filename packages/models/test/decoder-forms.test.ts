@@ -110,6 +110,16 @@ describe('masked and ShortV decoder forms', () => {
         pickRows(shortv.logits!.data as Float32Array, scene.seq, vocab, rows),
         pickRows(masked.logits!.data as Float32Array, scene.seq, vocab, rows),
       );
+      const reference = referenceDecoder(config, weights, {
+        inputsEmbeds: scene.embeds,
+        positionIds: scene.positionIds,
+        attentionMask: scene.attentionMask,
+        updateMask: (l, b, r) => (FROZEN.includes(l) && scene.kinds[b]![r] === 'visual' ? 0 : 1),
+      });
+      const referenceDiff = maxAbsDiff(
+        pickRows(shortv.logits!.data as Float32Array, scene.seq, vocab, rows),
+        pickRows(reference.logits, scene.seq, vocab, rows),
+      );
       // Padding rows differ (the masked form updates them, ShortV leaves them), but no query sees them.
       let cacheDiff = 0;
       const hd = config.text.headDim;
@@ -144,9 +154,10 @@ describe('masked and ShortV decoder forms', () => {
         });
       }
       console.log(
-        `shortv ${options.label}: logits vs masked ${logitsDiff.toExponential(2)}, KV cache vs masked ${cacheDiff.toExponential(2)}, ${frozenRowsChecked} frozen visual/pad rows bit-identical`,
+        `shortv ${options.label}: logits vs masked ${logitsDiff.toExponential(2)} (vs masked TS reference ${referenceDiff.toExponential(2)}), KV cache vs masked ${cacheDiff.toExponential(2)}, ${frozenRowsChecked} frozen visual/pad rows bit-identical`,
       );
       expect(logitsDiff).toBeLessThanOrEqual(1e-4);
+      expect(referenceDiff).toBeLessThanOrEqual(1e-4);
       expect(cacheDiff).toBeLessThanOrEqual(1e-4);
       expect(frozenRowsChecked).toBeGreaterThan(0);
     });
