@@ -1,14 +1,16 @@
 /** A word-level tokenizer in Hugging Face tokenizers format (WordPiece over whole words). */
-export function wordTokenizerJson(words: readonly string[]) {
-  const specials = ['<unk>', '<s>', '</s>', '<pad>', '<image>'];
+export function wordTokenizerJson(words: readonly string[], imageId = 4) {
+  const ordered = ['<unk>', '<s>', '</s>', '<pad>', ...words];
+  ordered.splice(imageId, 0, '<image>');
   const vocab: Record<string, number> = {};
-  for (const w of [...specials, ...words]) vocab[w] = Object.keys(vocab).length;
+  for (const w of ordered) vocab[w] = Object.keys(vocab).length;
+  const specials = ['<unk>', '<s>', '</s>', '<pad>', '<image>'];
   return {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: specials.map((content, id) => ({
-      id,
+    added_tokens: specials.map((content) => ({
+      id: vocab[content],
       content,
       single_word: false,
       lstrip: false,

@@ -1,0 +1,416 @@
+import {
+  type DecoderForm,
+  type LlavaConfig,
+  type ModelFolder,
+  mergeImageFeatures,
+  openLlavaModel,
+  type WeightMap,
+} from '@shortv/models';
+import { checkPlanForModel, type FreezePlan, prefillFlops } from '@shortv/plan';
+import { clipPreprocess, type RawImage, ShortvError, Tensor } from '@shortv/tensor';
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
+import { StreamingDetokenizer } from './detokenize.ts';
+import { GenerationAbortedError } from './errors.ts';
+import { KvCache } from './kv-cache.ts';
+import { type ModelFiles, readModelFiles } from './model-files.ts';
+import { defaultPlatform, type RuntimePlatform, type SessionOptions } from './platform.ts';
+import { buildPromptIds, type PromptIds } from './prompt.ts';
+import { createSampler, type SamplingOptions, validateSampling } from './sampling.ts';
+import { type ModelSessions, openDecoderSession, openModelSessions } from './sessions.ts';
+import { type GenerationStats, now } from './stats.ts';
+
+export interface EngineOptions {
+  /** Defaults to the highest-priority registered platform (import @shortv/runtime-node or -web). */
+  platform?: RuntimePlatform;
+  session?: SessionOptions;
+  /** A freeze plan to apply from the start (validated against the model). */
+  plan?: FreezePlan | null;
+}
+
+export interface GenerationRequest {
+  prompt: string;
+  images?: readonly RawImage[];
+  maxNewTokens?: number;
+  sampling?: SamplingOptions;
+  /** Extra strings that end the answer (not included in it). */
+  stop?: readonly string[];
+  signal?: AbortSignal;
+}
+
+export interface GenerationChunk {
+  text: string;
+  tokenId: number;
+}
+
+export interface GenerationResult {
+  text: string;
+  tokenIds: number[];
+  stats: GenerationStats;
+}
+
+const DEFAULT_MAX_NEW_TOKENS = 64;
+
+function frozenLayersOf(plan: FreezePlan | null): number[] {
+  return plan
+    ? plan.layers
+        .filter((l) => l.visual === 'freeze')
+        .map((l) => l.index)
+        .sort((a, b) => a - b)
+    : [];
+}
+
+/**
+ * A loaded multimodal model: tokenizer, vision tower, embeddings and decoder sessions, with an optional
+ * ShortV freeze plan. One engine serves concurrent requests; each request has its own KV cache.
+ */
+export class VlmEngine {
+  private plan: FreezePlan | null = null;
+  private frozen: number[] = [];
+  /** Requests running on each decoder session: a replaced session is released only when its last one ends. */
+  private readonly inflight = new Map<InferenceSession, number>();
+
+  private constructor(
+    readonly files: ModelFiles,
+    private readonly weights: WeightMap,
+    private readonly platform: RuntimePlatform,
+    private readonly sessionOptions: SessionOptions,
+    private sessions: ModelSessions,
+  ) {}
+
+  static async load(folder: ModelFolder, options: EngineOptions = {}): Promise<VlmEngine> {
+    const platform = options.platform ?? defaultPlatform();
+    if (!platform) {
+      throw new ShortvError(
+        'E_RUNTIME_NO_PLATFORM',
+        'no runtime platform is registered: import "@shortv/runtime-node" (Node) or "@shortv/runtime-web" (browser) first',
+      );
+    }
+    const files = await readModelFiles(folder);
+    const model = await openLlavaModel(folder);
+    // Weights stay in memory so a new plan rebuilds only the decoder graph, without reading the folder again.
+    const weights = await model.weights.readAll();
+    await model.weights.close();
+    const plan = options.plan ?? null;
+    if (plan) checkPlanForModel(plan, VlmEngine.identity(files));
+    const sessionOptions = options.session ?? {};
+    const sessions = await openModelSessions(
+      platform,
+      files.fingerprint,
+      files.config,
+      weights,
+      formOf(plan),
+      sessionOptions,
+    );
+    const engine = new VlmEngine(files, weights, platform, sessionOptions, sessions);
+    engine.plan = plan;
+    engine.frozen = frozenLayersOf(plan);
+    return engine;
+  }
+
+  /** The folder's config, tokenizer, processor and fingerprint, without opening any session. */
+  static readFiles(folder: ModelFolder): Promise<ModelFiles> {
+    return readModelFiles(folder);
+  }
+
+  private static identity(files: ModelFiles) {
+    return {
+      numLayers: files.config.text.numLayers,
+      fingerprint: files.fingerprint,
+      architecture: 'llava',
+      hiddenSize: files.config.text.hiddenSize,
+    };
+  }
+
+  get config(): LlavaConfig {
+    return this.files.config;
+  }
+
+  get fingerprint(): string {
+    return this.files.fingerprint;
+  }
+
+  get activePlan(): FreezePlan | null {
+    return this.plan;
+  }
+
+  /** Switches to a plan (or back to dense with null): only the decoder graph is rebuilt. */
+  async setPlan(plan: FreezePlan | null): Promise<void> {
+    if (plan) checkPlanForModel(plan, VlmEngine.identity(this.files));
+    if (plan && (plan.prune || plan.withdraw)) {
+      throw new ShortvError(
+        'E_PLAN_UNSUPPORTED',
+        'this runtime applies visual-freeze layers only; the plan also asks for token pruning or withdrawal',
+      );
+    }
+    const decoder = await openDecoderSession(
+      this.platform,
+      this.files.fingerprint,
+      this.files.config,
+      this.weights,
+      formOf(plan),
+      this.sessionOptions,
+    );
+    const old = this.sessions.decoder;
+    this.sessions = { ...this.sessions, decoder };
+    this.plan = plan;
+    this.frozen = frozenLayersOf(plan);
+    if (!this.inflight.get(old)) await old.release();
+  }
+
+  private async leave(session: InferenceSession): Promise<void> {
+    const left = (this.inflight.get(session) ?? 1) - 1;
+    if (left > 0) {
+      this.inflight.set(session, left);
+      return;
+    }
+    this.inflight.delete(session);
+    if (session !== this.sessions.decoder) await session.release();
+  }
+
+  /** Streams the answer as text chunks; the final stats come with `run`. */
+  async *generate(request: GenerationRequest): AsyncGenerator<GenerationChunk, GenerationResult> {
+    const images = request.images ?? [];
+    validateSampling(request.sampling ?? {});
+    const maxNewTokens = request.maxNewTokens ?? this.files.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
+    if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) {
+      throw new ShortvError(
+        'E_INPUT_MAX_TOKENS',
+        `maxNewTokens must be an integer >= 1, got ${maxNewTokens}`,
+      );
+    }
+    const checkAbort = () => {
+      if (request.signal?.aborted) throw new GenerationAbortedError();
+    };
+    checkAbort();
+    const config = this.files.config;
+    const prompt = buildPromptIds(
+      this.files.tokenizer,
+      request.prompt,
+      images.length,
+      config.imageTokenIndex,
+    );
+    const decoder = this.sessions.decoder;
+    const frozen = this.frozen;
+    this.inflight.set(decoder, (this.inflight.get(decoder) ?? 0) + 1);
+    try {
+      return yield* this.generateOn(decoder, frozen, request, prompt, images, maxNewTokens);
+    } finally {
+      await this.leave(decoder);
+    }
+  }
+
+  private async *generateOn(
+    decoder: InferenceSession,
+    frozen: readonly number[],
+    request: GenerationRequest,
+    prompt: PromptIds,
+    images: readonly RawImage[],
+    maxNewTokens: number,
+  ): AsyncGenerator<GenerationChunk, GenerationResult> {
+    const checkAbort = () => {
+      if (request.signal?.aborted) throw new GenerationAbortedError();
+    };
+    const config = this.files.config;
+
+    const visionStart = now();
+    const features = await this.imageFeatures(images);
+    const visionMs = now() - visionStart;
+    checkAbort();
+
+    const tokenEmbeds = await this.embed(prompt.ids);
+    const merged = features
+      ? mergeImageFeatures(tokenEmbeds, features, prompt.imagePositions)
+      : { embeds: tokenEmbeds, visual: prompt.ids.map(() => false), textIndex: prompt.ids.map((_, i) => i) };
+    const seq = merged.visual.length;
+    const visualTokens = merged.visual.filter(Boolean).length;
+
+    const t = config.text;
+    const cache = new KvCache(this.platform, t.numLayers, t.numKvHeads, t.headDim);
+    const sampler = createSampler(request.sampling ?? {});
+    const detok = new StreamingDetokenizer(this.files.tokenizer);
+    const eos = new Set(this.files.eosTokenIds);
+    const stops = request.stop ?? [];
+
+    const prefillStart = now();
+    let logits = await this.decodeStep(
+      decoder,
+      cache,
+      merged.embeds.data,
+      seq,
+      0,
+      frozen.length > 0 ? merged.textIndex : null,
+    );
+    const prefillMs = now() - prefillStart;
+
+    const decodeStart = now();
+    let stopReason: GenerationStats['stopReason'] = 'max-tokens';
+    let emitted = '';
+    for (let step = 0; step < maxNewTokens; step++) {
+      checkAbort();
+      const token = sampler(logits);
+      if (eos.has(token)) {
+        stopReason = 'eos';
+        break;
+      }
+      const chunk = detok.push(token);
+      const stopAt = stops.length ? firstStop(detok.text(), stops) : -1;
+      if (stopAt >= 0) {
+        const rest = detok.text().slice(0, stopAt).slice(emitted.length);
+        if (rest) yield { text: rest, tokenId: token };
+        emitted += rest;
+        stopReason = 'stop-string';
+        break;
+      }
+      if (chunk) {
+        emitted += chunk;
+        yield { text: chunk, tokenId: token };
+      }
+      if (step === maxNewTokens - 1) break;
+      const embeds = await this.embed([token]);
+      logits = await this.decodeStep(
+        decoder,
+        cache,
+        embeds.data,
+        1,
+        cache.pastLength,
+        frozen.length > 0 ? [0] : null,
+      );
+    }
+    const decodeMs = now() - decodeStart;
+    const tokenIds = [...detok.tokenIds];
+    const text = stopReason === 'stop-string' ? emitted : detok.text();
+    const flops = prefillFlops(
+      {
+        hiddenSize: t.hiddenSize,
+        intermediateSize: t.intermediateSize,
+        numLayers: t.numLayers,
+        numHeads: t.numHeads,
+        numKvHeads: t.numKvHeads,
+        headDim: t.headDim,
+      },
+      { visualTokens, textTokens: seq - visualTokens },
+      { layers: frozen.map((index) => ({ index })) },
+    );
+    return {
+      text,
+      tokenIds,
+      stats: {
+        promptTokens: seq,
+        visualTokens,
+        textTokens: seq - visualTokens,
+        newTokens: tokenIds.length,
+        visionMs,
+        prefillMs,
+        decodeMs,
+        decodeTokensPerSecond: tokenIds.length > 0 && decodeMs > 0 ? (tokenIds.length / decodeMs) * 1000 : 0,
+        flops: { dense: flops.dense, planned: flops.planned, ratio: flops.ratio },
+        frozenLayers: [...frozen],
+        stopReason,
+      },
+    };
+  }
+
+  /** Runs a request to the end and returns the whole answer with its stats. */
+  async run(request: GenerationRequest): Promise<GenerationResult> {
+    const iterator = this.generate(request);
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return next.value;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([
+      this.sessions.vision.release(),
+      this.sessions.embed.release(),
+      this.sessions.decoder.release(),
+    ]);
+  }
+
+  private tensor(type: 'float32', data: Float32Array, dims: number[]): OrtTensor;
+  private tensor(type: 'int64', data: BigInt64Array, dims: number[]): OrtTensor;
+  private tensor(type: 'float32' | 'int64', data: Float32Array | BigInt64Array, dims: number[]): OrtTensor {
+    return type === 'float32'
+      ? this.platform.createTensor('float32', data as Float32Array, dims)
+      : this.platform.createTensor('int64', data as BigInt64Array, dims);
+  }
+
+  private async imageFeatures(images: readonly RawImage[]): Promise<Tensor<'float32'> | null> {
+    if (images.length === 0) return null;
+    const rows: Float32Array[] = [];
+    let dims: readonly number[] = [];
+    for (const image of images) {
+      const pixels = clipPreprocess(image, this.files.processor);
+      const out = await this.sessions.vision.run({
+        pixel_values: this.tensor('float32', pixels.data, [...pixels.dims]),
+      });
+      const features = out.image_features!;
+      dims = features.dims;
+      rows.push(features.data as Float32Array);
+    }
+    const [, nv, d] = dims as [number, number, number];
+    const all = new Float32Array(images.length * nv * d);
+    rows.forEach((r, i) => {
+      all.set(r, i * nv * d);
+    });
+    return new Tensor('float32', all, [images.length, nv, d]);
+  }
+
+  private async embed(ids: readonly number[]): Promise<Tensor<'float32'>> {
+    const out = await this.sessions.embed.run({
+      input_ids: this.tensor(
+        'int64',
+        BigInt64Array.from(ids, (id) => BigInt(id)),
+        [1, ids.length],
+      ),
+    });
+    const e = out.inputs_embeds!;
+    return new Tensor('float32', e.data as Float32Array, [ids.length, this.files.config.text.hiddenSize]);
+  }
+
+  private async decodeStep(
+    decoder: InferenceSession,
+    cache: KvCache,
+    embeds: Float32Array,
+    seq: number,
+    past: number,
+    textIndex: readonly number[] | null,
+  ): Promise<Float32Array> {
+    const d = this.files.config.text.hiddenSize;
+    const feeds: Record<string, OrtTensor> = {
+      ...cache.feeds(),
+      inputs_embeds: this.tensor('float32', embeds, [1, seq, d]),
+      position_ids: this.tensor(
+        'int64',
+        BigInt64Array.from({ length: seq }, (_, i) => BigInt(past + i)),
+        [1, seq],
+      ),
+      attention_mask: this.tensor('int64', new BigInt64Array(past + seq).fill(1n), [1, past + seq]),
+      logits_index: this.tensor('int64', BigInt64Array.from([BigInt(seq - 1)]), [1, 1]),
+    };
+    if (textIndex) {
+      feeds.text_index = this.tensor(
+        'int64',
+        BigInt64Array.from(textIndex, (i) => BigInt(i)),
+        [1, textIndex.length],
+      );
+    }
+    const out = await decoder.run(feeds);
+    cache.update(out);
+    return out.logits!.data as Float32Array;
+  }
+}
+
+function formOf(plan: FreezePlan | null): DecoderForm {
+  const frozen = frozenLayersOf(plan);
+  return frozen.length > 0 ? { kind: 'shortv', frozenLayers: frozen } : { kind: 'dense' };
+}
+
+function firstStop(text: string, stops: readonly string[]): number {
+  let best = -1;
+  for (const s of stops) {
+    const at = s ? text.indexOf(s) : -1;
+    if (at >= 0 && (best < 0 || at < best)) best = at;
+  }
+  return best;
+}
