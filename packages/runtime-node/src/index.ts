@@ -1,0 +1,1 @@
+export { DiskGraphCache } from './graph-cache.ts';
