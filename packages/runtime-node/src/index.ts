@@ -1,1 +1,10 @@
+import { registerPlatform } from '@shortv/runtime-core';
+import { nodePlatform } from './platform.ts';
+
+export { nodeModelFolder } from '@shortv/models/node';
 export { DiskGraphCache } from './graph-cache.ts';
+export type { NodePlatformOptions } from './platform.ts';
+export { nodePlatform } from './platform.ts';
+
+// Importing the package makes onnxruntime-node the default platform, as onnxruntime-node registers its backend.
+registerPlatform(nodePlatform(), 10);
