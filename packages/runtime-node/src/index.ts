@@ -3,6 +3,8 @@ import { nodePlatform } from './platform.ts';
 
 export { nodeModelFolder } from '@shortv/models/node';
 export { DiskGraphCache } from './graph-cache.ts';
+export type { DecodedImage, DecodeImageOptions } from './image.ts';
+export { DEFAULT_MAX_INPUT_PIXELS, DEFAULT_MAX_PIXELS, decodeImageBytes, decodeImageFile } from './image.ts';
 export type { NodePlatformOptions } from './platform.ts';
 export { nodePlatform } from './platform.ts';
 
