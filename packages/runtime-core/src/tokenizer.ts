@@ -2,9 +2,12 @@ import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ShortvError } from '@shortv/tensor';
 
+/** Hugging Face's multimodal message parts: images stand where the template should put `<image>`. */
+export type ChatContentPart = { type: 'text'; text: string } | { type: 'image' };
+
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
-  content: string;
+  content: string | readonly ChatContentPart[];
 }
 
 interface TokenizerConfigJson {
@@ -64,6 +67,8 @@ export class TextTokenizer {
   }
 
   decode(ids: readonly number[], options: { skipSpecialTokens?: boolean } = {}): string {
+    // @huggingface/tokenizers refuses an empty list; an answer that ends at once is the empty string.
+    if (ids.length === 0) return '';
     return this.tokenizer.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? true });
   }
 
@@ -79,7 +84,10 @@ export class TextTokenizer {
     return id;
   }
 
-  /** Renders the chat template; without one, falls back to LLaVA-1.5's "USER: ... ASSISTANT:" layout. */
+  /**
+   * Renders the chat template; without one, falls back to LLaVA-1.5's "<s>USER: ... ASSISTANT:" layout.
+   * The result already holds the special tokens the template writes (BOS): encode it without adding more.
+   */
   applyChatTemplate(
     messages: readonly ChatMessage[],
     options: { addGenerationPrompt?: boolean } = {},
@@ -89,7 +97,7 @@ export class TextTokenizer {
       const turns = messages.map((m) =>
         m.role === 'assistant' ? `ASSISTANT: ${m.content}` : `USER: ${m.content}`,
       );
-      return `${turns.join(' ')}${addGenerationPrompt ? ' ASSISTANT:' : ''}`;
+      return `${this.bosToken ?? ''}${turns.join(' ')}${addGenerationPrompt ? ' ASSISTANT:' : ''}`;
     }
     return this.template.render({
       messages,

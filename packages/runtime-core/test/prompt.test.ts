@@ -8,7 +8,7 @@ const imageId = tokenizer.requireTokenId('<image>', 'image');
 describe('prompt building', () => {
   it('puts the image first when the prompt names none', () => {
     const p = buildPromptIds(tokenizer, 'what color is the circle?', 1, imageId);
-    expect(p.text).toBe('USER: <image>\nwhat color is the circle? ASSISTANT:');
+    expect(p.text).toBe('<s>USER: <image>\nwhat color is the circle? ASSISTANT:');
     expect(p.imagePositions).toHaveLength(1);
     expect(p.ids[0]).toBe(tokenizer.tokenId('<s>'));
     expect(p.ids[p.imagePositions[0]!]).toBe(imageId);
@@ -30,6 +30,10 @@ describe('prompt building', () => {
 });
 
 describe('StreamingDetokenizer', () => {
+  it('decodes an empty answer (EOS first) to the empty string', () => {
+    expect(new StreamingDetokenizer(tokenizer).text()).toBe('');
+  });
+
   it('streams chunks that concatenate to the full decode', () => {
     const ids = tokenizer.encode('a large red circle', { addSpecialTokens: false });
     const stream = new StreamingDetokenizer(tokenizer);
@@ -37,5 +41,24 @@ describe('StreamingDetokenizer', () => {
     expect(chunks.join('')).toBe(stream.text());
     expect(stream.text()).toBe('a large red circle');
     expect(chunks.filter((c) => c.length > 0).length).toBe(4);
+  });
+});
+
+describe('templates that take Hugging Face message parts', () => {
+  const partsTemplate =
+    "{{ bos_token }}{% for m in messages %}USER: {% if m['content'] is string %}{{ m['content'] }}{% else %}" +
+    "{% for p in m['content'] %}{% if p['type'] == 'image' %}<image>\n{% else %}{{ p['text'] }}{% endif %}{% endfor %}" +
+    '{% endif %} ASSISTANT:{% endfor %}';
+  const parts = new TextTokenizer(wordTokenizerJson(WORDS), {
+    ...TOKENIZER_CONFIG,
+    chat_template: partsTemplate,
+  });
+
+  it('passes images as parts, where the user put them', () => {
+    const first = buildPromptIds(parts, 'what color is the circle?', 1, imageId);
+    expect(first.text).toBe('<s>USER: <image>\nwhat color is the circle? ASSISTANT:');
+    const inline = buildPromptIds(parts, 'what color is <image> the circle?', 1, imageId);
+    expect(inline.text).toBe('<s>USER: what color is <image>\n the circle? ASSISTANT:');
+    expect(inline.ids.filter((id) => id === tokenizer.tokenId('<s>'))).toHaveLength(1);
   });
 });
