@@ -2,10 +2,12 @@ import { parseArgs } from 'node:util';
 import type { CliIO, Command } from './command.ts';
 import { datasetShapesCommand } from './commands/dataset.ts';
 import { demoCommand } from './commands/demo.ts';
+import { inspectCommand } from './commands/inspect.ts';
+import { runCommand } from './commands/run.ts';
 import { isUserError, UsageError } from './errors.ts';
 import { CLI_VERSION } from './version.ts';
 
-export const COMMANDS: readonly Command[] = [demoCommand, datasetShapesCommand];
+export const COMMANDS: readonly Command[] = [demoCommand, runCommand, inspectCommand, datasetShapesCommand];
 
 const GLOBAL_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -93,7 +95,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     });
   } catch (error) {
     if (isUserError(error)) {
-      if (wantsJson) io.stdout(`${JSON.stringify({ error: { code: error.code, message: error.message } })}\n`);
+      if (wantsJson)
+        io.stdout(`${JSON.stringify({ error: { code: error.code, message: error.message } })}\n`);
       io.stderr(`error: ${error.message}\n`);
       return 1;
     }

@@ -8,7 +8,7 @@ export type {
 export { VlmEngine } from './engine.ts';
 export { GenerationAbortedError } from './errors.ts';
 export { KvCache } from './kv-cache.ts';
-export type { ModelFiles } from './model-files.ts';
+export type { ModelFiles, TensorEntry } from './model-files.ts';
 export { readModelFiles } from './model-files.ts';
 export type { GraphCache, RuntimePlatform, SessionOptions } from './platform.ts';
 export { defaultPlatform, registerPlatform } from './platform.ts';

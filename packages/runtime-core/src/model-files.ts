@@ -19,6 +19,14 @@ export interface ModelFiles {
   readonly maxNewTokens: number | undefined;
   /** `sha256:...` over config.json and the tensor table: what freeze plans are checked against. */
   readonly fingerprint: string;
+  /** Every weight tensor's name, dtype and shape, from the safetensors headers. */
+  readonly tensors: readonly TensorEntry[];
+}
+
+export interface TensorEntry {
+  name: string;
+  dtype: string;
+  shape: number[];
 }
 
 async function readJson(folder: ModelFolder, file: string, required: boolean): Promise<unknown> {
@@ -41,7 +49,7 @@ async function readJson(folder: ModelFolder, file: string, required: boolean): P
 }
 
 /** Names, dtypes and shapes of every weight tensor, from the safetensors headers alone. */
-async function tensorTable(folder: ModelFolder): Promise<{ name: string; dtype: string; shape: number[] }[]> {
+async function tensorTable(folder: ModelFolder): Promise<TensorEntry[]> {
   if (await folder.exists('model.safetensors.index.json')) {
     const sharded = openShardedSafetensors(
       parseSafetensorsIndex(await folder.readText('model.safetensors.index.json')),
@@ -100,6 +108,7 @@ export async function readModelFiles(folder: ModelFolder): Promise<ModelFiles> {
     if (id !== undefined) eos.add(id);
   }
   const maxNewTokens = typeof generation.max_new_tokens === 'number' ? generation.max_new_tokens : undefined;
-  const fingerprint = await modelFingerprint({ config: rawConfig, tensors: await tensorTable(folder) });
-  return { config, rawConfig, tokenizer, processor, eosTokenIds: [...eos], maxNewTokens, fingerprint };
+  const tensors = await tensorTable(folder);
+  const fingerprint = await modelFingerprint({ config: rawConfig, tensors });
+  return { config, rawConfig, tokenizer, processor, eosTokenIds: [...eos], maxNewTokens, fingerprint, tensors };
 }

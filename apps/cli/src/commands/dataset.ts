@@ -3,27 +3,10 @@ import { writeShapesDataset } from '@shortv/shapes/node';
 import { isShortvError } from '@shortv/tensor';
 import type { Command, CommandContext } from '../command.ts';
 import { UsageError } from '../errors.ts';
+import { integerFlag, rejectPositionals, stringFlag } from '../flags.ts';
 
 const USAGE =
   'shortv dataset shapes --out DIR --count N [--seed S] [--split train|calibration|test] [--size 72] [--force] [--json]';
-
-function stringFlag(ctx: CommandContext, name: string): string | undefined {
-  const value = ctx.values[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
-function integerFlag(ctx: CommandContext, name: string, min: number, max: number, fallback?: number): number {
-  const raw = stringFlag(ctx, name);
-  if (raw === undefined) {
-    if (fallback !== undefined) return fallback;
-    throw new UsageError(`--${name} is required.\nUsage: ${USAGE}`);
-  }
-  const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${raw}".`);
-  }
-  return value;
-}
 
 /** Redraws one status line on an interactive stderr, at most every 100 ms. */
 function progressPrinter(ctx: CommandContext): ((done: number, total: number) => void) | undefined {
@@ -50,13 +33,11 @@ export const datasetShapesCommand: Command = {
     force: { type: 'boolean' },
   },
   async run(ctx) {
-    if (ctx.positionals.length > 0) {
-      throw new UsageError(`unexpected argument "${ctx.positionals[0]}".\nUsage: ${USAGE}`);
-    }
+    rejectPositionals(ctx, USAGE);
     const outDir = stringFlag(ctx, 'out');
     if (outDir === undefined || outDir.trim() === '')
       throw new UsageError(`--out DIR is required.\nUsage: ${USAGE}`);
-    const count = integerFlag(ctx, 'count', 1, MAX_COUNT);
+    const count = integerFlag(ctx, 'count', 1, MAX_COUNT, undefined, USAGE);
     const seed = integerFlag(ctx, 'seed', 0, MAX_SEED, 0);
     const size = integerFlag(ctx, 'size', 1, Number.MAX_SAFE_INTEGER, DEFAULT_IMAGE_SIZE);
     const split = stringFlag(ctx, 'split') ?? 'train';

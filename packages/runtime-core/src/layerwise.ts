@@ -1,0 +1,344 @@
+import {
+  emitDecoderLayerGraph,
+  emitHeadGraph,
+  type LlavaConfig,
+  pastKeyName,
+  pastValueName,
+  type WeightMap,
+} from '@shortv/models';
+import { ShortvError, Tensor } from '@shortv/tensor';
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
+import { GenerationAbortedError } from './errors.ts';
+import type { RuntimePlatform, SessionOptions } from './platform.ts';
+import { IMAGE_PLACEHOLDER, type PromptIds } from './prompt.ts';
+import { openDecoderSession, openGraphSession } from './sessions.ts';
+import type { TextTokenizer } from './tokenizer.ts';
+
+/**
+ * One prompt ready for the decoder, row by row: what a layer-by-layer pass (Layer Contribution) feeds
+ * to layer 0. With a reference answer, its tokens follow the prompt (teacher forcing) so the
+ * distribution of every answer token can be read in one pass.
+ */
+export interface PreparedSequence {
+  /** Rows fed to the decoder: prompt rows (image features merged in), then answer rows. */
+  readonly seq: number;
+  readonly hiddenSize: number;
+  /** [seq * hiddenSize] decoder input rows. */
+  readonly embeds: Float32Array;
+  /** Per row: true for an image feature row. */
+  readonly visual: readonly boolean[];
+  /** Rows of the prompt alone (its last row predicts the first answer token). */
+  readonly promptRows: number;
+  /** Token ids of the reference answer (without end-of-sequence tokens); empty without an answer. */
+  readonly answerIds: readonly number[];
+  /**
+   * Rows whose next-token distribution predicts answer token k (k = 0, 1, ...): `promptRows - 1 + k`.
+   * Without an answer, only the last prompt row.
+   */
+  readonly scoreRows: readonly number[];
+}
+
+/**
+ * Ids of a reference answer as the chat template writes the assistant turn after this prompt. The
+ * template's text after the prompt is tokenized on its own (as LLaVA's training tokenizes each turn);
+ * end-of-sequence tokens are dropped, since they are not part of the answer.
+ */
+export function answerTokenIds(
+  tokenizer: TextTokenizer,
+  prompt: string,
+  imageCount: number,
+  promptIds: PromptIds,
+  answer: string,
+  eosTokenIds: readonly number[],
+): number[] {
+  if (answer.trim().length === 0) {
+    throw new ShortvError('E_INPUT_ANSWER', 'the reference answer is empty: give its text, or leave it out');
+  }
+  const named = prompt.split(IMAGE_PLACEHOLDER).length - 1;
+  // The same user content buildPromptIds rendered, so the prompt part of both renderings agrees.
+  const content = named === 0 && imageCount > 0 ? `${`${IMAGE_PLACEHOLDER}\n`.repeat(imageCount)}${prompt}` : prompt;
+  const full = tokenizer.applyChatTemplate(
+    [
+      { role: 'user', content },
+      { role: 'assistant', content: answer },
+    ],
+    { addGenerationPrompt: false },
+  );
+  const suffix = full.startsWith(promptIds.text) ? full.slice(promptIds.text.length) : ` ${answer}`;
+  const ids = tokenizer.encode(suffix, { addSpecialTokens: false });
+  const eos = new Set(eosTokenIds);
+  while (ids.length > 0 && eos.has(ids[ids.length - 1]!)) ids.pop();
+  if (ids.length === 0) {
+    throw new ShortvError(
+      'E_INPUT_ANSWER',
+      `the reference answer "${answer}" tokenizes to no tokens after the prompt; check the chat template`,
+    );
+  }
+  return ids;
+}
+
+/** The clean (unablated) forward pass of one sequence, kept layer by layer. */
+export interface CleanPass {
+  /** L entries of [seq * hiddenSize]: entry l is the input of layer l. */
+  readonly layerInputs: readonly Float32Array[];
+  /** [1, K, V] logits at the requested rows. */
+  readonly logits: Tensor<'float32'>;
+}
+
+export interface LayerRunOptions {
+  /**
+   * Per layer, the residual-update mask [B * S] (1 = update as usual, 0 = the row keeps its input).
+   * Layers not listed run dense (an all-ones mask).
+   */
+  readonly masks?: ReadonlyMap<number, Float32Array>;
+  /** Rows to read logits at (default: the last row), the same for every batch row. */
+  readonly rows?: readonly number[];
+  readonly signal?: AbortSignal;
+}
+
+function checkRows(rows: readonly number[], seq: number): void {
+  if (rows.length === 0 || rows.some((r) => !Number.isInteger(r) || r < 0 || r >= seq)) {
+    throw new ShortvError(
+      'E_INPUT_ROWS',
+      `logit rows must be a non-empty list of row indices in [0, ${seq}); got ${rows.join(', ')}`,
+    );
+  }
+}
+
+/**
+ * Per-layer decoder sessions (masked form: an all-ones mask is the dense layer) and the LM head, built
+ * on first use through the platform's graph cache, plus the whole masked decoder for full-pass checks.
+ * Every call runs one sequence replicated over B batch rows, from position 0 with no KV cache, so
+ * several ablations of the same prompt run side by side.
+ */
+export class LayerwiseRunner {
+  private readonly layers = new Map<number, Promise<InferenceSession>>();
+  private head: Promise<InferenceSession> | undefined;
+  private decoder: Promise<InferenceSession> | undefined;
+
+  constructor(
+    private readonly platform: RuntimePlatform,
+    private readonly fingerprint: string,
+    readonly config: LlavaConfig,
+    private readonly weights: WeightMap,
+    private readonly sessionOptions: SessionOptions = {},
+  ) {}
+
+  get numLayers(): number {
+    return this.config.text.numLayers;
+  }
+
+  get hiddenSize(): number {
+    return this.config.text.hiddenSize;
+  }
+
+  get vocabSize(): number {
+    return this.config.text.vocabSize;
+  }
+
+  private layerSession(layer: number): Promise<InferenceSession> {
+    let session = this.layers.get(layer);
+    if (!session) {
+      session = openGraphSession(
+        this.platform,
+        this.fingerprint,
+        `layer-${layer}-masked`,
+        () => emitDecoderLayerGraph(this.config, this.weights, layer, 'masked'),
+        this.sessionOptions,
+      );
+      this.layers.set(layer, session);
+    }
+    return session;
+  }
+
+  private headSession(): Promise<InferenceSession> {
+    this.head ??= openGraphSession(
+      this.platform,
+      this.fingerprint,
+      'head',
+      () => emitHeadGraph(this.config, this.weights),
+      this.sessionOptions,
+    );
+    return this.head;
+  }
+
+  private decoderSession(): Promise<InferenceSession> {
+    this.decoder ??= openDecoderSession(
+      this.platform,
+      this.fingerprint,
+      this.config,
+      this.weights,
+      { kind: 'masked' },
+      this.sessionOptions,
+    );
+    return this.decoder;
+  }
+
+  /** Builds every per-layer session and the head now, so later timings leave graph building out. */
+  async warmUp(): Promise<void> {
+    await Promise.all([
+      ...Array.from({ length: this.numLayers }, (_, l) => this.layerSession(l)),
+      this.headSession(),
+    ]);
+  }
+
+  private int64(values: ArrayLike<number>, dims: number[]): OrtTensor {
+    return this.platform.createTensor('int64', BigInt64Array.from(values as number[], (v) => BigInt(v)), dims);
+  }
+
+  /** Inputs every call shares: positions 0..S-1, no padding, an empty cache for the given layers. */
+  private callFeeds(batch: number, seq: number, layers: readonly number[]): Record<string, OrtTensor> {
+    const t = this.config.text;
+    const positions = new BigInt64Array(batch * seq);
+    for (let b = 0; b < batch; b++) for (let s = 0; s < seq; s++) positions[b * seq + s] = BigInt(s);
+    const feeds: Record<string, OrtTensor> = {
+      position_ids: this.platform.createTensor('int64', positions, [batch, seq]),
+      attention_mask: this.platform.createTensor('int64', new BigInt64Array(batch * seq).fill(1n), [batch, seq]),
+    };
+    for (const l of layers) {
+      const empty = () =>
+        this.platform.createTensor('float32', new Float32Array(0), [batch, t.numKvHeads, 0, t.headDim]);
+      feeds[pastKeyName(l)] = empty();
+      feeds[pastValueName(l)] = empty();
+    }
+    return feeds;
+  }
+
+  private checkHidden(hidden: Tensor<'float32'>): [number, number] {
+    const [batch, seq, d] = hidden.dims as [number, number, number];
+    if (hidden.rank !== 3 || d !== this.hiddenSize || batch < 1 || seq < 1) {
+      throw new ShortvError(
+        'E_INPUT_SHAPE',
+        `hidden states must be [batch, seq, ${this.hiddenSize}] with batch, seq >= 1; got [${hidden.dims}]`,
+      );
+    }
+    return [batch, seq];
+  }
+
+  private checkMasks(masks: ReadonlyMap<number, Float32Array>, from: number, size: number): void {
+    for (const [layer, mask] of masks) {
+      if (!Number.isInteger(layer) || layer < from || layer >= this.numLayers) {
+        throw new ShortvError(
+          'E_INPUT_MASK',
+          `an update mask is given for layer ${layer}, but this run covers layers ${from}..${this.numLayers - 1}`,
+        );
+      }
+      if (mask.length !== size) {
+        throw new ShortvError(
+          'E_INPUT_MASK',
+          `the update mask of layer ${layer} has ${mask.length} values; expected batch * seq = ${size}`,
+        );
+      }
+    }
+  }
+
+  private async runLayer(
+    layer: number,
+    hidden: OrtTensor,
+    shared: Record<string, OrtTensor>,
+    mask: OrtTensor,
+  ): Promise<OrtTensor> {
+    const session = await this.layerSession(layer);
+    const out = await session.run({ ...shared, hidden_states: hidden, update_mask: mask });
+    return out.hidden_states_out!;
+  }
+
+  private async runHead(hidden: OrtTensor, batch: number, rows: readonly number[]): Promise<Tensor<'float32'>> {
+    const index = new Array<number>(batch * rows.length);
+    for (let b = 0; b < batch; b++) for (let k = 0; k < rows.length; k++) index[b * rows.length + k] = rows[k]!;
+    const head = await this.headSession();
+    const out = await head.run({ hidden_states: hidden, logits_index: this.int64(index, [batch, rows.length]) });
+    return new Tensor('float32', out.logits!.data as Float32Array, [batch, rows.length, this.vocabSize]);
+  }
+
+  /** The dense pass of one sequence: every layer's input and the logits at `rows` (default: the last row). */
+  async cleanPass(
+    sequence: Pick<PreparedSequence, 'embeds' | 'seq'>,
+    options: { rows?: readonly number[]; signal?: AbortSignal } = {},
+  ): Promise<CleanPass> {
+    const { seq } = sequence;
+    const hidden = new Tensor('float32', sequence.embeds, [1, seq, this.hiddenSize]);
+    this.checkHidden(hidden);
+    const rows = options.rows ?? [seq - 1];
+    checkRows(rows, seq);
+    const ones = this.platform.createTensor('float32', new Float32Array(seq).fill(1), [1, seq]);
+    const layerInputs: Float32Array[] = [];
+    let h = this.platform.createTensor('float32', sequence.embeds, [1, seq, this.hiddenSize]);
+    for (let l = 0; l < this.numLayers; l++) {
+      if (options.signal?.aborted) throw new GenerationAbortedError();
+      layerInputs.push(h.data as Float32Array);
+      h = await this.runLayer(l, h, this.callFeeds(1, seq, [l]), ones);
+    }
+    return { layerInputs, logits: await this.runHead(h, 1, rows) };
+  }
+
+  /**
+   * Runs layers `layer`..L-1 on `hidden` [B, S, d] (the input of `layer` for each batch row), each layer
+   * with its mask from `masks` or dense, and returns logits [B, K, V] at `rows` (default: the last row).
+   * `layer` = L runs the head alone.
+   */
+  async runFrom(layer: number, hidden: Tensor<'float32'>, options: LayerRunOptions = {}): Promise<Tensor<'float32'>> {
+    const L = this.numLayers;
+    if (!Number.isInteger(layer) || layer < 0 || layer > L) {
+      throw new ShortvError('E_INPUT_LAYER', `the start layer must be an integer in [0, ${L}]; got ${layer}`);
+    }
+    const [batch, seq] = this.checkHidden(hidden);
+    const rows = options.rows ?? [seq - 1];
+    checkRows(rows, seq);
+    const masks = options.masks ?? new Map<number, Float32Array>();
+    this.checkMasks(masks, layer, batch * seq);
+    let ones: OrtTensor | undefined;
+    let h = this.platform.createTensor('float32', hidden.data, [batch, seq, this.hiddenSize]);
+    for (let l = layer; l < L; l++) {
+      if (options.signal?.aborted) throw new GenerationAbortedError();
+      const given = masks.get(l);
+      const mask = given
+        ? this.platform.createTensor('float32', given, [batch, seq])
+        : (ones ??= this.platform.createTensor('float32', new Float32Array(batch * seq).fill(1), [batch, seq]));
+      h = await this.runLayer(l, h, this.callFeeds(batch, seq, [l]), mask);
+    }
+    if (options.signal?.aborted) throw new GenerationAbortedError();
+    return this.runHead(h, batch, rows);
+  }
+
+  /**
+   * One pass of the whole masked decoder graph from the input rows `embeds` [B, S, d]: the plain
+   * full-forward way to get the same logits as `runFrom(0, ...)`, kept to check the layer-by-layer path.
+   */
+  async runFull(embeds: Tensor<'float32'>, options: LayerRunOptions = {}): Promise<Tensor<'float32'>> {
+    const [batch, seq] = this.checkHidden(embeds);
+    const rows = options.rows ?? [seq - 1];
+    checkRows(rows, seq);
+    const masks = options.masks ?? new Map<number, Float32Array>();
+    const L = this.numLayers;
+    this.checkMasks(masks, 0, batch * seq);
+    if (options.signal?.aborted) throw new GenerationAbortedError();
+    const all = new Float32Array(L * batch * seq).fill(1);
+    for (const [l, mask] of masks) all.set(mask, l * batch * seq);
+    const index = new Array<number>(batch * rows.length);
+    for (let b = 0; b < batch; b++) for (let k = 0; k < rows.length; k++) index[b * rows.length + k] = rows[k]!;
+    const decoder = await this.decoderSession();
+    const out = await decoder.run({
+      ...this.callFeeds(
+        batch,
+        seq,
+        Array.from({ length: L }, (_, l) => l),
+      ),
+      inputs_embeds: this.platform.createTensor('float32', embeds.data, [batch, seq, this.hiddenSize]),
+      update_mask: this.platform.createTensor('float32', all, [L, batch, seq]),
+      logits_index: this.int64(index, [batch, rows.length]),
+    });
+    return new Tensor('float32', out.logits!.data as Float32Array, [batch, rows.length, this.vocabSize]);
+  }
+
+  /** Releases every session opened so far; later calls open them again. */
+  async release(): Promise<void> {
+    const sessions = [...this.layers.values(), this.head, this.decoder].filter(
+      (s): s is Promise<InferenceSession> => s !== undefined,
+    );
+    this.layers.clear();
+    this.head = undefined;
+    this.decoder = undefined;
+    await Promise.all(sessions.map(async (s) => (await s).release()));
+  }
+}
