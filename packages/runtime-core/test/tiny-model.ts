@@ -1,21 +1,7 @@
 import { type LlavaConfig, type ModelFolder, memoryModelFolder, parseLlavaConfig } from '@shortv/models';
 import { checkpointFiles, type TinyLlavaOptions, tinyLlavaCheckpoint } from '@shortv/models/testing';
-import { TOKENIZER_CONFIG, wordTokenizerJson } from './fixtures.ts';
+import { TOKENIZER_CONFIG, WORDS, wordTokenizerJson } from './fixtures.ts';
 
-const PROMPT_WORDS = [
-  'USER',
-  ':',
-  'ASSISTANT',
-  'what',
-  'color',
-  'is',
-  'the',
-  'circle',
-  '?',
-  'red',
-  'blue',
-  'a',
-];
 
 /** A random-weight tiny LLaVA folder in memory, with a 64-word tokenizer whose <image> id is the config's. */
 export function tinyModelFolder(options: TinyLlavaOptions = {}): {
@@ -25,8 +11,8 @@ export function tinyModelFolder(options: TinyLlavaOptions = {}): {
   const checkpoint = tinyLlavaCheckpoint(options);
   const config = parseLlavaConfig(checkpoint.configJson);
   const vocab = config.text.vocabSize;
-  const fillers = Array.from({ length: vocab - 5 - PROMPT_WORDS.length }, (_, i) => `w${i}`);
-  const tokenizer = wordTokenizerJson([...PROMPT_WORDS, ...fillers], config.imageTokenIndex);
+  const fillers = Array.from({ length: vocab - 5 - WORDS.length }, (_, i) => `w${i}`);
+  const tokenizer = wordTokenizerJson([...WORDS, ...fillers], config.imageTokenIndex);
   const files = {
     ...checkpointFiles(checkpoint, 1),
     'tokenizer.json': JSON.stringify(tokenizer),
