@@ -12,6 +12,7 @@ import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import { StreamingDetokenizer } from './detokenize.ts';
 import { GenerationAbortedError } from './errors.ts';
 import { KvCache } from './kv-cache.ts';
+import { answerTokenIds, LayerwiseRunner, type PreparedSequence } from './layerwise.ts';
 import { type ModelFiles, readModelFiles } from './model-files.ts';
 import { defaultPlatform, type RuntimePlatform, type SessionOptions } from './platform.ts';
 import { buildPromptIds, type PromptIds } from './prompt.ts';
@@ -68,6 +69,7 @@ export class VlmEngine {
   private frozen: number[] = [];
   /** Requests running on each decoder session: a replaced session is released only when its last one ends. */
   private readonly inflight = new Map<InferenceSession, number>();
+  private layerwiseRunner: LayerwiseRunner | undefined;
 
   private constructor(
     readonly files: ModelFiles,
@@ -319,7 +321,64 @@ export class VlmEngine {
     }
   }
 
+  /**
+   * Decoder input rows of a prompt (image features merged in) and, with `answer`, the reference answer's
+   * tokens appended for teacher forcing: the input of a layer-by-layer pass.
+   */
+  async preparePrompt(request: {
+    prompt: string;
+    images?: readonly RawImage[];
+    answer?: string;
+  }): Promise<PreparedSequence> {
+    const images = request.images ?? [];
+    const config = this.files.config;
+    const prompt = buildPromptIds(
+      this.files.tokenizer,
+      request.prompt,
+      images.length,
+      config.imageTokenIndex,
+    );
+    const answerIds =
+      request.answer === undefined
+        ? []
+        : answerTokenIds(this.files.tokenizer, request.answer, this.files.eosTokenIds, request.prompt);
+    // The last answer token is only predicted, never fed.
+    const tokenEmbeds = await this.embed([...prompt.ids, ...answerIds.slice(0, -1)]);
+    const features = await this.imageFeatures(images);
+    let embeds = tokenEmbeds.data;
+    let visual = new Array<boolean>(tokenEmbeds.dims[0]!).fill(false);
+    if (features) {
+      const merged = mergeImageFeatures(tokenEmbeds, features, prompt.imagePositions);
+      embeds = merged.embeds.data;
+      visual = [...merged.visual];
+    }
+    const seq = visual.length;
+    const promptRows = seq - Math.max(answerIds.length - 1, 0);
+    return {
+      seq,
+      hiddenSize: config.text.hiddenSize,
+      embeds,
+      visual,
+      promptRows,
+      answerIds,
+      scoreRows: Array.from({ length: Math.max(answerIds.length, 1) }, (_, k) => promptRows - 1 + k),
+    };
+  }
+
+  /** Per-layer decoder sessions for layer-by-layer passes (Layer Contribution), opened on first use. */
+  layerwise(): LayerwiseRunner {
+    this.layerwiseRunner ??= new LayerwiseRunner(
+      this.platform,
+      this.files.fingerprint,
+      this.files.config,
+      this.weights,
+      this.sessionOptions,
+    );
+    return this.layerwiseRunner;
+  }
+
   async dispose(): Promise<void> {
+    await this.layerwiseRunner?.release();
     await Promise.all([
       this.sessions.vision.release(),
       this.sessions.embed.release(),

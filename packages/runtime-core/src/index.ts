@@ -8,6 +8,8 @@ export type {
 export { VlmEngine } from './engine.ts';
 export { GenerationAbortedError } from './errors.ts';
 export { KvCache } from './kv-cache.ts';
+export type { CleanPass, LayerRunOptions, PreparedSequence } from './layerwise.ts';
+export { answerTokenIds, LayerwiseRunner } from './layerwise.ts';
 export type { ModelFiles, TensorEntry } from './model-files.ts';
 export { readModelFiles } from './model-files.ts';
 export type { GraphCache, RuntimePlatform, SessionOptions } from './platform.ts';

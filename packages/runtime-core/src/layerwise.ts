@@ -10,7 +10,6 @@ import { ShortvError, Tensor } from '@shortv/tensor';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import { GenerationAbortedError } from './errors.ts';
 import type { RuntimePlatform, SessionOptions } from './platform.ts';
-import { IMAGE_PLACEHOLDER, type PromptIds } from './prompt.ts';
 import { openDecoderSession, openGraphSession } from './sessions.ts';
 import type { TextTokenizer } from './tokenizer.ts';
 
@@ -39,32 +38,26 @@ export interface PreparedSequence {
 }
 
 /**
- * Ids of a reference answer as the chat template writes the assistant turn after this prompt. The
- * template's text after the prompt is tokenized on its own (as LLaVA's training tokenizes each turn);
- * end-of-sequence tokens are dropped, since they are not part of the answer.
+ * Ids of a reference answer as the chat template writes the assistant turn after a user turn: the
+ * template's text after the user turn (with its generation prompt) is tokenized on its own, as LLaVA's
+ * training tokenizes each turn. End-of-sequence tokens are dropped: they are not part of the answer.
+ * The assistant text does not depend on the user's words, so `question` only needs to be a valid turn.
  */
 export function answerTokenIds(
   tokenizer: TextTokenizer,
-  prompt: string,
-  imageCount: number,
-  promptIds: PromptIds,
   answer: string,
   eosTokenIds: readonly number[],
+  question = 'question',
 ): number[] {
   if (answer.trim().length === 0) {
     throw new ShortvError('E_INPUT_ANSWER', 'the reference answer is empty: give its text, or leave it out');
   }
-  const named = prompt.split(IMAGE_PLACEHOLDER).length - 1;
-  // The same user content buildPromptIds rendered, so the prompt part of both renderings agrees.
-  const content = named === 0 && imageCount > 0 ? `${`${IMAGE_PLACEHOLDER}\n`.repeat(imageCount)}${prompt}` : prompt;
-  const full = tokenizer.applyChatTemplate(
-    [
-      { role: 'user', content },
-      { role: 'assistant', content: answer },
-    ],
-    { addGenerationPrompt: false },
-  );
-  const suffix = full.startsWith(promptIds.text) ? full.slice(promptIds.text.length) : ` ${answer}`;
+  const user = { role: 'user', content: question } as const;
+  const asked = tokenizer.applyChatTemplate([user], { addGenerationPrompt: true });
+  const answered = tokenizer.applyChatTemplate([user, { role: 'assistant', content: answer }], {
+    addGenerationPrompt: false,
+  });
+  const suffix = answered.startsWith(asked) ? answered.slice(asked.length) : ` ${answer}`;
   const ids = tokenizer.encode(suffix, { addSpecialTokens: false });
   const eos = new Set(eosTokenIds);
   while (ids.length > 0 && eos.has(ids[ids.length - 1]!)) ids.pop();
@@ -183,7 +176,11 @@ export class LayerwiseRunner {
   }
 
   private int64(values: ArrayLike<number>, dims: number[]): OrtTensor {
-    return this.platform.createTensor('int64', BigInt64Array.from(values as number[], (v) => BigInt(v)), dims);
+    return this.platform.createTensor(
+      'int64',
+      BigInt64Array.from(values as number[], (v) => BigInt(v)),
+      dims,
+    );
   }
 
   /** Inputs every call shares: positions 0..S-1, no padding, an empty cache for the given layers. */
@@ -193,7 +190,10 @@ export class LayerwiseRunner {
     for (let b = 0; b < batch; b++) for (let s = 0; s < seq; s++) positions[b * seq + s] = BigInt(s);
     const feeds: Record<string, OrtTensor> = {
       position_ids: this.platform.createTensor('int64', positions, [batch, seq]),
-      attention_mask: this.platform.createTensor('int64', new BigInt64Array(batch * seq).fill(1n), [batch, seq]),
+      attention_mask: this.platform.createTensor('int64', new BigInt64Array(batch * seq).fill(1n), [
+        batch,
+        seq,
+      ]),
     };
     for (const l of layers) {
       const empty = () =>
@@ -243,11 +243,19 @@ export class LayerwiseRunner {
     return out.hidden_states_out!;
   }
 
-  private async runHead(hidden: OrtTensor, batch: number, rows: readonly number[]): Promise<Tensor<'float32'>> {
+  private async runHead(
+    hidden: OrtTensor,
+    batch: number,
+    rows: readonly number[],
+  ): Promise<Tensor<'float32'>> {
     const index = new Array<number>(batch * rows.length);
-    for (let b = 0; b < batch; b++) for (let k = 0; k < rows.length; k++) index[b * rows.length + k] = rows[k]!;
+    for (let b = 0; b < batch; b++)
+      for (let k = 0; k < rows.length; k++) index[b * rows.length + k] = rows[k]!;
     const head = await this.headSession();
-    const out = await head.run({ hidden_states: hidden, logits_index: this.int64(index, [batch, rows.length]) });
+    const out = await head.run({
+      hidden_states: hidden,
+      logits_index: this.int64(index, [batch, rows.length]),
+    });
     return new Tensor('float32', out.logits!.data as Float32Array, [batch, rows.length, this.vocabSize]);
   }
 
@@ -277,7 +285,11 @@ export class LayerwiseRunner {
    * with its mask from `masks` or dense, and returns logits [B, K, V] at `rows` (default: the last row).
    * `layer` = L runs the head alone.
    */
-  async runFrom(layer: number, hidden: Tensor<'float32'>, options: LayerRunOptions = {}): Promise<Tensor<'float32'>> {
+  async runFrom(
+    layer: number,
+    hidden: Tensor<'float32'>,
+    options: LayerRunOptions = {},
+  ): Promise<Tensor<'float32'>> {
     const L = this.numLayers;
     if (!Number.isInteger(layer) || layer < 0 || layer > L) {
       throw new ShortvError('E_INPUT_LAYER', `the start layer must be an integer in [0, ${L}]; got ${layer}`);
@@ -287,14 +299,12 @@ export class LayerwiseRunner {
     checkRows(rows, seq);
     const masks = options.masks ?? new Map<number, Float32Array>();
     this.checkMasks(masks, layer, batch * seq);
-    let ones: OrtTensor | undefined;
+    const ones = this.platform.createTensor('float32', new Float32Array(batch * seq).fill(1), [batch, seq]);
     let h = this.platform.createTensor('float32', hidden.data, [batch, seq, this.hiddenSize]);
     for (let l = layer; l < L; l++) {
       if (options.signal?.aborted) throw new GenerationAbortedError();
       const given = masks.get(l);
-      const mask = given
-        ? this.platform.createTensor('float32', given, [batch, seq])
-        : (ones ??= this.platform.createTensor('float32', new Float32Array(batch * seq).fill(1), [batch, seq]));
+      const mask = given ? this.platform.createTensor('float32', given, [batch, seq]) : ones;
       h = await this.runLayer(l, h, this.callFeeds(batch, seq, [l]), mask);
     }
     if (options.signal?.aborted) throw new GenerationAbortedError();
@@ -316,7 +326,8 @@ export class LayerwiseRunner {
     const all = new Float32Array(L * batch * seq).fill(1);
     for (const [l, mask] of masks) all.set(mask, l * batch * seq);
     const index = new Array<number>(batch * rows.length);
-    for (let b = 0; b < batch; b++) for (let k = 0; k < rows.length; k++) index[b * rows.length + k] = rows[k]!;
+    for (let b = 0; b < batch; b++)
+      for (let k = 0; k < rows.length; k++) index[b * rows.length + k] = rows[k]!;
     const decoder = await this.decoderSession();
     const out = await decoder.run({
       ...this.callFeeds(
