@@ -1,0 +1,150 @@
+import { VlmEngine } from '@shortv/runtime-core';
+import { normalizeAnswer } from '@shortv/shapes';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { compareRuns, type EvalRun, type EvalSample, evaluate, tokenF1 } from '../src/index.ts';
+import { freezePlan, nodePlatform, tinyModelFolder, tinySamples } from './helpers/tiny-model.ts';
+
+const SAMPLES = tinySamples(12);
+let dense: VlmEngine;
+let planned: VlmEngine;
+let denseRun: EvalRun;
+
+beforeAll(async () => {
+  const platform = await nodePlatform();
+  dense = await VlmEngine.load(tinyModelFolder(), { platform });
+  planned = await VlmEngine.load(tinyModelFolder(), { platform });
+  await planned.setPlan(freezePlan(planned.fingerprint, [1, 2]));
+  denseRun = await evaluate(dense, SAMPLES, { maxNewTokens: 4 });
+});
+
+/** Re-labels the samples with new answers, keeping ids, families and images. */
+function withAnswers(samples: readonly EvalSample[], answerOf: (i: number) => string): EvalSample[] {
+  return samples.map((s, i) => ({ ...s, answer: answerOf(i) }));
+}
+
+describe('evaluate on a tiny random model', () => {
+  it('returns one prediction per sample, in order, with the engine stats', () => {
+    expect(denseRun.samples).toBe(SAMPLES.length);
+    expect(denseRun.predictions.map((p) => p.id)).toEqual(SAMPLES.map((s) => s.id));
+    expect(denseRun.predictions.map((p) => p.family)).toEqual(SAMPLES.map((s) => s.family));
+    for (const p of denseRun.predictions) {
+      expect(p.prefillMs).toBeGreaterThan(0);
+      // 16 px image in 4 px patches, class token dropped: 16 visual tokens.
+      expect(p.visualTokens).toBe(16);
+      expect(p.promptTokens).toBeGreaterThan(p.visualTokens);
+    }
+    expect(denseRun.label).toBe('dense');
+    expect(denseRun.frozenLayers).toEqual([]);
+    expect(denseRun.flops.ratio).toBe(1);
+    const sorted = denseRun.predictions.map((p) => p.prefillMs).sort((a, b) => a - b);
+    expect(denseRun.medianPrefillMs).toBeCloseTo((sorted[5]! + sorted[6]!) / 2, 10);
+  });
+
+  it('scores like an independent count over normalised answers', async () => {
+    // Half the answers are the model's own (in another casing and with punctuation), half are wrong.
+    const samples = withAnswers(SAMPLES, (i) =>
+      i % 2 === 0 ? `The ${denseRun.predictions[i]!.prediction.toUpperCase()}.` : 'zzz not an answer',
+    );
+    const run = await evaluate(dense, samples, { maxNewTokens: 4 });
+    const expectCorrect = samples.map(
+      (s, i) => normalizeAnswer(s.answer) === normalizeAnswer(run.predictions[i]!.prediction),
+    );
+    expect(run.predictions.map((p) => p.correct)).toEqual(expectCorrect);
+    expect(expectCorrect.filter((c, i) => c && i % 2 === 0)).toHaveLength(6);
+
+    const single = samples
+      .map((s, i) => [s, expectCorrect[i]!] as const)
+      .filter(([s]) => s.family !== 'describe');
+    expect(run.singleAnswerSamples).toBe(single.length);
+    expect(run.accuracy).toBeCloseTo(single.filter(([, c]) => c).length / single.length, 12);
+    for (const family of ['color_of_shape', 'count', 'exists', 'describe']) {
+      const idx = samples.flatMap((s, i) => (s.family === family ? [i] : []));
+      expect(run.perFamily[family]).toEqual({
+        samples: idx.length,
+        correct: idx.filter((i) => expectCorrect[i]).length,
+        accuracy: idx.filter((i) => expectCorrect[i]).length / idx.length,
+      });
+    }
+    expect(Object.keys(run.perFamily)).toEqual(['color_of_shape', 'count', 'describe', 'exists']);
+    const described = samples.flatMap((s, i) => (s.family === 'describe' ? [i] : []));
+    expect(run.description).not.toBeNull();
+    expect(run.description!.samples).toBe(described.length);
+    expect(run.description!.exactMatch).toBeCloseTo(
+      described.filter((i) => expectCorrect[i]).length / described.length,
+      12,
+    );
+    const meanF1 =
+      described.reduce((sum, i) => sum + tokenF1(run.predictions[i]!.prediction, samples[i]!.answer), 0) /
+      described.length;
+    expect(run.description!.f1).toBeCloseTo(meanF1, 12);
+  });
+
+  it("gives accuracy 1 and agreement 1 against the engine's own dense answers", async () => {
+    const own = withAnswers(SAMPLES, (i) => denseRun.predictions[i]!.prediction);
+    const again = await evaluate(dense, own, { maxNewTokens: 4 });
+    expect(again.accuracy).toBe(1);
+    expect(Object.values(again.perFamily).every((f) => f.accuracy === 1)).toBe(true);
+    expect(again.description!.exactMatch).toBe(1);
+    expect(again.description!.f1).toBe(1);
+    const cmp = compareRuns(denseRun, again);
+    expect(cmp.agreement).toBe(1);
+    expect(Object.values(cmp.perFamily).every((f) => f.agreement === 1)).toBe(true);
+  });
+
+  it('runs a planned engine and compares it with dense', async () => {
+    const progress: Array<[number, number]> = [];
+    const run = await evaluate(planned, SAMPLES, {
+      maxNewTokens: 4,
+      onProgress: (done, total) => progress.push([done, total]),
+    });
+    expect(progress).toEqual(SAMPLES.map((_, i) => [i + 1, SAMPLES.length]));
+    expect(run.label).toBe('shortv');
+    expect(run.frozenLayers).toEqual([1, 2]);
+    expect(run.flops.ratio).toBeGreaterThan(0);
+    expect(run.flops.ratio).toBeLessThan(1);
+    expect(run.flops.ratio).toBeCloseTo(run.flops.planned / run.flops.dense, 12);
+    const cmp = compareRuns(denseRun, run);
+    const agree = run.predictions.filter(
+      (p, i) => normalizeAnswer(p.prediction) === normalizeAnswer(denseRun.predictions[i]!.prediction),
+    ).length;
+    expect(cmp.agreement).toBeCloseTo(agree / SAMPLES.length, 12);
+    expect(cmp.flopsRatio).toEqual({ dense: 1, other: run.flops.ratio });
+  });
+
+  it('stops at an aborted signal and refuses bad input', async () => {
+    const controller = new AbortController();
+    const done: number[] = [];
+    const aborted = evaluate(dense, SAMPLES, {
+      maxNewTokens: 2,
+      signal: controller.signal,
+      onProgress: (n) => {
+        done.push(n);
+        if (n === 2) controller.abort();
+      },
+    });
+    await expect(aborted).rejects.toMatchObject({ code: 'E_ABORTED' });
+    expect(done).toEqual([1, 2]);
+    await expect(evaluate(dense, [])).rejects.toMatchObject({ code: 'E_EVAL_NO_SAMPLES' });
+    await expect(evaluate(dense, SAMPLES, { maxNewTokens: 0 })).rejects.toMatchObject({
+      code: 'E_EVAL_OPTIONS',
+    });
+    await expect(evaluate(dense, [SAMPLES[0]!, SAMPLES[0]!])).rejects.toMatchObject({
+      code: 'E_EVAL_DUPLICATE_ID',
+    });
+  });
+
+  it('sends the prompt option and greedy sampling to the engine', async () => {
+    const seen: string[] = [];
+    const spy = {
+      run: async (request: Parameters<VlmEngine['run']>[0]) => {
+        seen.push(request.prompt);
+        expect(request.sampling).toEqual({ temperature: 0 });
+        expect(request.maxNewTokens).toBe(16);
+        expect(request.images).toHaveLength(1);
+        return dense.run(request);
+      },
+    };
+    await evaluate(spy, SAMPLES.slice(0, 2), { prompt: (s) => `${s.question} answer briefly` });
+    expect(seen).toEqual(SAMPLES.slice(0, 2).map((s) => `${s.question} answer briefly`));
+  });
+});
