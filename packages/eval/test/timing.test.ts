@@ -34,7 +34,13 @@ describe('measurePrefill', () => {
     const loads: string[] = [];
     const result = await measurePrefill(
       { dense: logged('D', dense, log), planned: logged('P', planned, log) },
-      samples.map((s) => ({ ...s, loadImage: () => (loads.push(s.id), s.loadImage()) })),
+      samples.map((s) => ({
+        ...s,
+        loadImage: () => {
+          loads.push(s.id);
+          return s.loadImage();
+        },
+      })),
       { repeats: 2, warmup: 1, prompt: (s) => s.question },
     );
     const expected = ['q0', 'q1', 'q2'].flatMap((q) => [
