@@ -12,8 +12,13 @@ export type {
 export { DEFAULT_EVAL_MAX_NEW_TOKENS, evaluate, FREE_TEXT_FAMILIES, scorePredictions } from './evaluate.ts';
 export { exactMatch, median, tokenF1 } from './metrics.ts';
 export { formatLc, formatMs, formatPercent, formatRatio } from './report/format.ts';
+export { reportEvalSection } from './report/from-runs.ts';
+export { renderHtmlReport } from './report/html.ts';
 export type { LogScale } from './report/lc-scale.ts';
 export { logScale } from './report/lc-scale.ts';
+export { renderMarkdownReport } from './report/markdown.ts';
+export type { CostBar } from './report/svg.ts';
+export { costChartSvg, lcChartSvg } from './report/svg.ts';
 export type { TerminalChartOptions } from './report/terminal.ts';
 export { renderTerminalLcChart, TERMINAL_FROZEN_MARK } from './report/terminal.ts';
 export type { AblationRow, DemoReport, FamilyAccuracy, ReportTiming } from './report/types.ts';

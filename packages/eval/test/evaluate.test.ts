@@ -1,7 +1,15 @@
 import { VlmEngine } from '@shortv/runtime-core';
 import { normalizeAnswer } from '@shortv/shapes';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compareRuns, type EvalRun, type EvalSample, evaluate, tokenF1 } from '../src/index.ts';
+import {
+  compareRuns,
+  type EvalRun,
+  type EvalSample,
+  evaluate,
+  renderHtmlReport,
+  reportEvalSection,
+  tokenF1,
+} from '../src/index.ts';
 import { freezePlan, nodePlatform, tinyModelFolder, tinySamples } from './helpers/tiny-model.ts';
 
 const SAMPLES = tinySamples(12);
@@ -109,6 +117,29 @@ describe('evaluate on a tiny random model', () => {
     ).length;
     expect(cmp.agreement).toBeCloseTo(agree / SAMPLES.length, 12);
     expect(cmp.flopsRatio).toEqual({ dense: 1, other: run.flops.ratio });
+
+    const section = reportEvalSection(denseRun, run);
+    expect(section.samples).toBe(SAMPLES.length);
+    expect(section.dense).toEqual({ accuracy: denseRun.accuracy, prefillMs: denseRun.medianPrefillMs });
+    expect(section.shortv).toEqual({ accuracy: run.accuracy, prefillMs: run.medianPrefillMs });
+    expect(section.agreement).toBe(cmp.agreement);
+    for (const [family, f] of Object.entries(section.perFamily!)) {
+      expect(f).toEqual({
+        samples: run.perFamily[family]!.samples,
+        dense: denseRun.perFamily[family]!.accuracy,
+        shortv: run.perFamily[family]!.accuracy,
+      });
+    }
+    expect(section.description!.samples).toBe(3);
+    const html = renderHtmlReport({
+      model: 'tiny-llava',
+      numLayers: 3,
+      lc: { visual: [0.5, 0.01, 0], text: [1, 0.5, 0.2] },
+      plan: { frozen: run.frozenLayers, flopsRatio: run.flops.ratio },
+      calibration: { samples: 4, seconds: 0.5 },
+      eval: section,
+    });
+    expect(html).toContain('ShortV (2 of 3 layers frozen)');
   });
 
   it('stops at an aborted signal and refuses bad input', async () => {
