@@ -1,13 +1,22 @@
 import { parseArgs } from 'node:util';
 import type { CliIO, Command } from './command.ts';
+import { calibrateCommand } from './commands/calibrate.ts';
 import { datasetShapesCommand } from './commands/dataset.ts';
 import { demoCommand } from './commands/demo.ts';
 import { inspectCommand } from './commands/inspect.ts';
+import { planCommand } from './commands/plan.ts';
 import { runCommand } from './commands/run.ts';
 import { isUserError, UsageError } from './errors.ts';
 import { CLI_VERSION } from './version.ts';
 
-export const COMMANDS: readonly Command[] = [demoCommand, runCommand, inspectCommand, datasetShapesCommand];
+export const COMMANDS: readonly Command[] = [
+  demoCommand,
+  runCommand,
+  inspectCommand,
+  calibrateCommand,
+  planCommand,
+  datasetShapesCommand,
+];
 
 const GLOBAL_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
