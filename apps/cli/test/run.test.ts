@@ -4,23 +4,7 @@ import { join } from 'node:path';
 import { modelShapesDir } from '@shortv/model-shapes/node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { solidPng } from '../../../packages/runtime-node/test/png.ts';
-import { runCli } from '../src/index.ts';
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t), interactive: false },
-    out: () => out.join(''),
-    err: () => err.join(''),
-  };
-}
-
-async function cli(args: string[]) {
-  const c = capture();
-  const code = await runCli(args, c.io);
-  return { code, out: c.out(), err: c.err() };
-}
+import { cli } from './helpers.ts';
 
 let dir: string;
 let image: string;
