@@ -108,6 +108,9 @@ export class LayerwiseRunner {
   private readonly layers = new Map<number, Promise<InferenceSession>>();
   private head: Promise<InferenceSession> | undefined;
   private decoder: Promise<InferenceSession> | undefined;
+  private shared:
+    | { batch: number; seq: number; positions: OrtTensor; attention: OrtTensor; empty: OrtTensor }
+    | undefined;
 
   constructor(
     private readonly platform: RuntimePlatform,
@@ -185,21 +188,29 @@ export class LayerwiseRunner {
 
   /** Inputs every call shares: positions 0..S-1, no padding, an empty cache for the given layers. */
   private callFeeds(batch: number, seq: number, layers: readonly number[]): Record<string, OrtTensor> {
-    const t = this.config.text;
-    const positions = new BigInt64Array(batch * seq);
-    for (let b = 0; b < batch; b++) for (let s = 0; s < seq; s++) positions[b * seq + s] = BigInt(s);
-    const feeds: Record<string, OrtTensor> = {
-      position_ids: this.platform.createTensor('int64', positions, [batch, seq]),
-      attention_mask: this.platform.createTensor('int64', new BigInt64Array(batch * seq).fill(1n), [
+    // Built once per shape: a sweep over the layers feeds the same tensors to every layer.
+    if (this.shared?.batch !== batch || this.shared.seq !== seq) {
+      const t = this.config.text;
+      const positions = new BigInt64Array(batch * seq);
+      for (let b = 0; b < batch; b++) for (let s = 0; s < seq; s++) positions[b * seq + s] = BigInt(s);
+      this.shared = {
         batch,
         seq,
-      ]),
-    };
+        positions: this.platform.createTensor('int64', positions, [batch, seq]),
+        attention: this.platform.createTensor('int64', new BigInt64Array(batch * seq).fill(1n), [batch, seq]),
+        empty: this.platform.createTensor('float32', new Float32Array(0), [
+          batch,
+          t.numKvHeads,
+          0,
+          t.headDim,
+        ]),
+      };
+    }
+    const { positions, attention, empty } = this.shared;
+    const feeds: Record<string, OrtTensor> = { position_ids: positions, attention_mask: attention };
     for (const l of layers) {
-      const empty = () =>
-        this.platform.createTensor('float32', new Float32Array(0), [batch, t.numKvHeads, 0, t.headDim]);
-      feeds[pastKeyName(l)] = empty();
-      feeds[pastValueName(l)] = empty();
+      feeds[pastKeyName(l)] = empty;
+      feeds[pastValueName(l)] = empty;
     }
     return feeds;
   }
@@ -215,12 +226,12 @@ export class LayerwiseRunner {
     return [batch, seq];
   }
 
-  private checkMasks(masks: ReadonlyMap<number, Float32Array>, from: number, size: number): void {
+  private checkMasks(masks: ReadonlyMap<number, Float32Array>, from: number, to: number, size: number): void {
     for (const [layer, mask] of masks) {
-      if (!Number.isInteger(layer) || layer < from || layer >= this.numLayers) {
+      if (!Number.isInteger(layer) || layer < from || layer >= to) {
         throw new ShortvError(
           'E_INPUT_MASK',
-          `an update mask is given for layer ${layer}, but this run covers layers ${from}..${this.numLayers - 1}`,
+          `an update mask is given for layer ${layer}, but this run covers layers ${from}..${to - 1}`,
         );
       }
       if (mask.length !== size) {
@@ -232,14 +243,17 @@ export class LayerwiseRunner {
     }
   }
 
-  private async runLayer(
+  private async layerStep(
     layer: number,
     hidden: OrtTensor,
     shared: Record<string, OrtTensor>,
     mask: OrtTensor,
   ): Promise<OrtTensor> {
     const session = await this.layerSession(layer);
-    const out = await session.run({ ...shared, hidden_states: hidden, update_mask: mask });
+    // Only the hidden states: the cache outputs would be copied out for nothing.
+    const out = await session.run({ ...shared, hidden_states: hidden, update_mask: mask }, [
+      'hidden_states_out',
+    ]);
     return out.hidden_states_out!;
   }
 
@@ -275,9 +289,52 @@ export class LayerwiseRunner {
     for (let l = 0; l < this.numLayers; l++) {
       if (options.signal?.aborted) throw new GenerationAbortedError();
       layerInputs.push(h.data as Float32Array);
-      h = await this.runLayer(l, h, this.callFeeds(1, seq, [l]), ones);
+      h = await this.layerStep(l, h, this.callFeeds(1, seq, [l]), ones);
     }
     return { layerInputs, logits: await this.runHead(h, 1, rows) };
+  }
+
+  /**
+   * Runs layers `from`..`to`-1 on `hidden` [B, S, d] (the input of layer `from` for each batch row), each
+   * layer with its mask from `masks` or dense, and returns the output of layer `to`-1 [B, S, d].
+   */
+  async runLayers(
+    from: number,
+    to: number,
+    hidden: Tensor<'float32'>,
+    options: Pick<LayerRunOptions, 'masks' | 'signal'> = {},
+  ): Promise<Tensor<'float32'>> {
+    const L = this.numLayers;
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to > L || from > to) {
+      throw new ShortvError(
+        'E_INPUT_LAYER',
+        `layers must be a range from <= to within [0, ${L}]; got ${from}..${to}`,
+      );
+    }
+    const [batch, seq] = this.checkHidden(hidden);
+    const masks = options.masks ?? new Map<number, Float32Array>();
+    this.checkMasks(masks, from, to, batch * seq);
+    const ones = this.platform.createTensor('float32', new Float32Array(batch * seq).fill(1), [batch, seq]);
+    let h = this.platform.createTensor('float32', hidden.data, [batch, seq, this.hiddenSize]);
+    for (let l = from; l < to; l++) {
+      if (options.signal?.aborted) throw new GenerationAbortedError();
+      const given = masks.get(l);
+      const mask = given ? this.platform.createTensor('float32', given, [batch, seq]) : ones;
+      h = await this.layerStep(l, h, this.callFeeds(batch, seq, [l]), mask);
+    }
+    return new Tensor('float32', h.data as Float32Array, [batch, seq, this.hiddenSize]);
+  }
+
+  /** Final norm + LM head: logits [B, K, V] at `rows` (default: the last row) of `hidden` [B, S, d]. */
+  async logitsAt(hidden: Tensor<'float32'>, rows?: readonly number[]): Promise<Tensor<'float32'>> {
+    const [batch, seq] = this.checkHidden(hidden);
+    const picked = rows ?? [seq - 1];
+    checkRows(picked, seq);
+    return this.runHead(
+      this.platform.createTensor('float32', hidden.data, [batch, seq, this.hiddenSize]),
+      batch,
+      picked,
+    );
   }
 
   /**
@@ -298,17 +355,10 @@ export class LayerwiseRunner {
     const rows = options.rows ?? [seq - 1];
     checkRows(rows, seq);
     const masks = options.masks ?? new Map<number, Float32Array>();
-    this.checkMasks(masks, layer, batch * seq);
-    const ones = this.platform.createTensor('float32', new Float32Array(batch * seq).fill(1), [batch, seq]);
-    let h = this.platform.createTensor('float32', hidden.data, [batch, seq, this.hiddenSize]);
-    for (let l = layer; l < L; l++) {
-      if (options.signal?.aborted) throw new GenerationAbortedError();
-      const given = masks.get(l);
-      const mask = given ? this.platform.createTensor('float32', given, [batch, seq]) : ones;
-      h = await this.runLayer(l, h, this.callFeeds(batch, seq, [l]), mask);
-    }
+    this.checkMasks(masks, layer, L, batch * seq);
+    const out = await this.runLayers(layer, L, hidden, options);
     if (options.signal?.aborted) throw new GenerationAbortedError();
-    return this.runHead(h, batch, rows);
+    return this.logitsAt(out, rows);
   }
 
   /**
@@ -321,7 +371,7 @@ export class LayerwiseRunner {
     checkRows(rows, seq);
     const masks = options.masks ?? new Map<number, Float32Array>();
     const L = this.numLayers;
-    this.checkMasks(masks, 0, batch * seq);
+    this.checkMasks(masks, 0, L, batch * seq);
     if (options.signal?.aborted) throw new GenerationAbortedError();
     const all = new Float32Array(L * batch * seq).fill(1);
     for (const [l, mask] of masks) all.set(mask, l * batch * seq);

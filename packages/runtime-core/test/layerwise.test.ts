@@ -95,50 +95,60 @@ describe.each(platforms.map((p) => [p.name, p] as [string, RuntimePlatform]))(
       });
     });
 
-    it('runs from a middle layer with per-row masks: equal to the full masked decoder and the reference', async () => {
-      const seq = await engine.preparePrompt({ prompt: PROMPT, images: [image] });
-      const clean = await runner.cleanPass(seq);
-      const S = seq.seq;
-      const start = 1;
-      // Row 0 freezes visual updates in layer 1, row 1 text updates in layer 1 and visual ones in layer 3.
-      const visualOff = Float32Array.from(seq.visual, (v) => (v ? 0 : 1));
-      const textOff = Float32Array.from(seq.visual, (v) => (v ? 1 : 0));
-      const ones = new Float32Array(S).fill(1);
-      const masks = new Map([
-        [1, Float32Array.from([...visualOff, ...textOff])],
-        [3, Float32Array.from([...ones, ...visualOff])],
-      ]);
-      const hidden = new Float32Array(2 * S * seq.hiddenSize);
-      hidden.set(clean.layerInputs[start]!, 0);
-      hidden.set(clean.layerInputs[start]!, S * seq.hiddenSize);
-      const fromLayer = await runner.runFrom(start, new Tensor('float32', hidden, [2, S, seq.hiddenSize]), {
-        masks,
-      });
-      const twice = new Float32Array(2 * S * seq.hiddenSize);
-      twice.set(seq.embeds, 0);
-      twice.set(seq.embeds, S * seq.hiddenSize);
-      const full = await runner.runFull(new Tensor('float32', twice, [2, S, seq.hiddenSize]), { masks });
-      expect(fromLayer.dims).toEqual([2, 1, runner.vocabSize]);
-      expect(maxRelDiff(fromLayer.data, full.data)).toBeLessThan(1e-5);
+    // Masks in a middle layer and in the last one.
+    for (const lastMasked of [true, false]) {
+      it(`runs from a middle layer with per-row masks${lastMasked ? ', the last layer masked too' : ''}: equal to the full masked decoder and the reference`, async () => {
+        const seq = await engine.preparePrompt({ prompt: PROMPT, images: [image], answer: ANSWER });
+        const clean = await runner.cleanPass(seq, { rows: seq.scoreRows });
+        const S = seq.seq;
+        const d = seq.hiddenSize;
+        const start = 1;
+        // Row 0 freezes visual updates in layer 1, row 1 text updates in layer 1 and visual ones in layer 2 or 3.
+        const visualOff = Float32Array.from(seq.visual, (v) => (v ? 0 : 1));
+        const textOff = Float32Array.from(seq.visual, (v) => (v ? 1 : 0));
+        const ones = new Float32Array(S).fill(1);
+        const masks = new Map([
+          [1, Float32Array.from([...visualOff, ...textOff])],
+          [lastMasked ? 3 : 2, Float32Array.from([...ones, ...visualOff])],
+        ]);
+        const hidden = new Float32Array(2 * S * d);
+        hidden.set(clean.layerInputs[start]!, 0);
+        hidden.set(clean.layerInputs[start]!, S * d);
+        const rows = seq.scoreRows;
+        const fromLayer = await runner.runFrom(start, new Tensor('float32', hidden, [2, S, d]), {
+          masks,
+          rows,
+        });
+        const twice = new Float32Array(2 * S * d);
+        twice.set(seq.embeds, 0);
+        twice.set(seq.embeds, S * d);
+        const full = await runner.runFull(new Tensor('float32', twice, [2, S, d]), { masks, rows });
+        expect(fromLayer.dims).toEqual([2, rows.length, runner.vocabSize]);
+        expect(maxRelDiff(fromLayer.data, full.data)).toBeLessThan(1e-5);
 
-      const { config, weights, merged } = await referenceRows([]);
-      const ref = referenceDecoder(config, weights, {
-        inputsEmbeds: new Tensor(
-          'float32',
-          Float32Array.from([...merged.embeds.data, ...merged.embeds.data]),
-          [2, S, seq.hiddenSize],
-        ),
-        positionIds: [0, 1].map(() => Array.from({ length: S }, (_, i) => i)),
-        updateMask: (layer, b, row) => masks.get(layer)?.[b * S + row] ?? 1,
+        const { config, weights, merged } = await referenceRows(seq.answerIds);
+        const ref = referenceDecoder(config, weights, {
+          inputsEmbeds: new Tensor(
+            'float32',
+            Float32Array.from([...merged.embeds.data, ...merged.embeds.data]),
+            [2, S, d],
+          ),
+          positionIds: [0, 1].map(() => Array.from({ length: S }, (_, i) => i)),
+          updateMask: (layer, b, row) => masks.get(layer)?.[b * S + row] ?? 1,
+        });
+        const v = runner.vocabSize;
+        for (const b of [0, 1]) {
+          rows.forEach((row, k) => {
+            const expected = ref.logits.subarray((b * S + row) * v, (b * S + row + 1) * v);
+            const got = fromLayer.data.subarray((b * rows.length + k) * v, (b * rows.length + k + 1) * v);
+            expect(maxRelDiff(got, expected)).toBeLessThan(1e-4);
+          });
+        }
+        // The masks must matter, or the comparisons above could not tell them apart.
+        const rowOne = fromLayer.data.subarray(rows.length * v, 2 * rows.length * v);
+        expect(maxRelDiff(rowOne, clean.logits.data)).toBeGreaterThan(1e-3);
       });
-      const v = runner.vocabSize;
-      for (const b of [0, 1]) {
-        const expected = ref.logits.subarray((b * S + S - 1) * v, (b * S + S) * v);
-        expect(maxRelDiff(fromLayer.data.subarray(b * v, (b + 1) * v), expected)).toBeLessThan(1e-4);
-      }
-      // The masks must matter, or the comparisons above could not tell them apart.
-      expect(maxRelDiff(fromLayer.data.subarray(v, 2 * v), clean.logits.data)).toBeGreaterThan(1e-3);
-    });
+    }
 
     it('gives the clean logits when run from any layer without masks', async () => {
       const seq = await engine.preparePrompt({ prompt: PROMPT, images: [image] });
