@@ -38,6 +38,12 @@ export interface LcOptions {
   limit?: number;
   /** Seed of the sample pick (default 0); recorded in the calibration provenance. */
   seed?: number;
+  /**
+   * Most batch rows one layer run of the prefix schedule takes (even; default 8): each ablated layer
+   * adds two rows. 2 runs each layer's two ablations on their own; more rows mean fewer, larger runs
+   * (faster) and more memory (rows x prompt length x hidden size, plus attention scores).
+   */
+  maxBatch?: number;
   /** Keep each sample's values in `perSample`. */
   perSample?: boolean;
   /** Name of the calibration data, for the provenance a plan records. Default `custom`. */
@@ -60,6 +66,7 @@ export class LcAbortedError extends ShortvError {
   }
 }
 
+const DEFAULT_MAX_BATCH = 8;
 const DIRECTIONS: readonly KlDirection[] = ['mod||orig', 'orig||mod'];
 const AGGREGATIONS: readonly AnswerAggregation[] = ['first', 'all'];
 const SCHEDULES: readonly LcSchedule[] = ['prefix', 'naive'];
@@ -101,6 +108,13 @@ function checkOptions(samples: readonly LcSample[], options: LcOptions) {
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
     throw new ShortvError('E_INPUT_OPTION', `limit must be an integer >= 1; got ${limit}`);
   }
+  const { maxBatch = DEFAULT_MAX_BATCH } = options;
+  if (!Number.isInteger(maxBatch) || maxBatch < 2) {
+    throw new ShortvError(
+      'E_INPUT_OPTION',
+      `maxBatch must be an integer >= 2 (two ablations per layer); got ${maxBatch}`,
+    );
+  }
   if (!Number.isSafeInteger(seed)) {
     throw new ShortvError('E_INPUT_OPTION', `seed must be an integer; got ${seed}`);
   }
@@ -117,6 +131,7 @@ function checkOptions(samples: readonly LcSample[], options: LcOptions) {
     aggregation: oneOf(options.aggregation, AGGREGATIONS, 'aggregation'),
     schedule: oneOf(options.schedule, SCHEDULES, 'schedule'),
     seed,
+    maxBatch,
   };
 }
 
@@ -151,58 +166,83 @@ interface SampleRun {
   rows: readonly number[];
   direction: KlDirection;
   signal: AbortSignal | undefined;
+  maxBatch: number;
   progress: (layer: number | null) => void;
 }
 
-/** Clean pass once, then each layer's two ablations as one batch of 2 from that layer's clean input. */
+/**
+ * Clean pass once, keeping every layer's input; then the ablations in waves. A wave takes up to
+ * `maxBatch / 2` consecutive start layers and sweeps the layers once: at each start layer l of the wave
+ * the visual and the text ablation join the batch as two rows copied from the clean input of layer l
+ * (masked in layer l only), and rows that joined earlier go on through the later layers unmasked.
+ * Layers before a row's start layer are never recomputed. With `maxBatch` 2 every wave is one layer:
+ * one batched run of 2 rows from each layer's clean input.
+ */
 async function prefixSample(run: SampleRun): Promise<{ visual: number[]; text: number[] }> {
-  const { runner, sequence, rows, direction, signal } = run;
+  const { runner, sequence, rows, direction, signal, maxBatch } = run;
   const { seq, hiddenSize: d } = sequence;
+  const L = runner.numLayers;
   const clean = await runner.cleanPass(sequence, { rows, signal });
   run.progress(null);
   const masks = groupMasks(sequence);
-  const both = new Float32Array(2 * seq);
-  both.set(masks.visual, 0);
-  both.set(masks.text, seq);
   const visual: number[] = [];
   const text: number[] = [];
-  const hidden = new Float32Array(2 * seq * d);
-  for (let l = 0; l < runner.numLayers; l++) {
-    const input = clean.layerInputs[l]!;
-    hidden.set(input, 0);
-    hidden.set(input, seq * d);
-    const logits = await runner.runFrom(l, new Tensor('float32', hidden, [2, seq, d]), {
-      masks: new Map([[l, both]]),
-      rows,
-      signal,
-    });
-    visual.push(meanKl(logits, 0, clean.logits, direction));
-    text.push(meanKl(logits, 1, clean.logits, direction));
-    run.progress(l);
+  const perWave = Math.max(1, Math.floor(maxBatch / 2));
+  for (let first = 0; first < L; first += perWave) {
+    const end = Math.min(L, first + perWave);
+    let state: Float32Array = new Float32Array(0);
+    let batch = 0;
+    for (let layer = first; layer < L; layer++) {
+      let layerMasks: Map<number, Float32Array> | undefined;
+      if (layer < end) {
+        // Two new rows from the clean input of this layer: visual rows masked, then text rows masked.
+        const grown = new Float32Array((batch + 2) * seq * d);
+        grown.set(state, 0);
+        grown.set(clean.layerInputs[layer]!, batch * seq * d);
+        grown.set(clean.layerInputs[layer]!, (batch + 1) * seq * d);
+        const mask = new Float32Array((batch + 2) * seq).fill(1);
+        mask.set(masks.visual, batch * seq);
+        mask.set(masks.text, (batch + 1) * seq);
+        layerMasks = new Map([[layer, mask]]);
+        state = grown;
+        batch += 2;
+      }
+      const hidden = new Tensor('float32', state, [batch, seq, d]);
+      const out = await runner.runLayers(layer, layer + 1, hidden, {
+        ...(layerMasks ? { masks: layerMasks } : {}),
+        signal,
+      });
+      state = out.data;
+    }
+    const logits = await runner.logitsAt(new Tensor('float32', state, [batch, seq, d]), rows);
+    for (let k = 0; k < end - first; k++) {
+      visual.push(meanKl(logits, 2 * k, clean.logits, direction));
+      text.push(meanKl(logits, 2 * k + 1, clean.logits, direction));
+      run.progress(first + k);
+    }
   }
   return { visual, text };
 }
 
-/** The plain schedule: every ablation is a full forward pass of the whole masked decoder. */
+/**
+ * The plain schedule, as the reference measures one group: a clean full forward pass and one full pass
+ * per ablated layer, through the whole masked decoder; done for the visual, then the text group.
+ */
 async function naiveSample(run: SampleRun): Promise<{ visual: number[]; text: number[] }> {
   const { runner, sequence, rows, direction, signal } = run;
   const embeds = new Tensor('float32', sequence.embeds, [1, sequence.seq, sequence.hiddenSize]);
-  const clean = await runner.runFull(embeds, { rows, signal });
-  run.progress(null);
   const masks = groupMasks(sequence);
-  const visual: number[] = [];
-  const text: number[] = [];
-  for (let l = 0; l < runner.numLayers; l++) {
-    for (const [group, out] of [
-      [masks.visual, visual],
-      [masks.text, text],
-    ] as const) {
-      const logits = await runner.runFull(embeds, { masks: new Map([[l, group]]), rows, signal });
-      out.push(meanKl(logits, 0, clean, direction));
+  const values = { visual: [] as number[], text: [] as number[] };
+  for (const group of ['visual', 'text'] as const) {
+    const clean = await runner.runFull(embeds, { rows, signal });
+    if (group === 'visual') run.progress(null);
+    for (let l = 0; l < runner.numLayers; l++) {
+      const logits = await runner.runFull(embeds, { masks: new Map([[l, masks[group]]]), rows, signal });
+      values[group].push(meanKl(logits, 0, clean, direction));
+      if (group === 'text') run.progress(l);
     }
-    run.progress(l);
   }
-  return { visual, text };
+  return values;
 }
 
 /**
@@ -221,7 +261,7 @@ export async function layerContribution(
   samples: readonly LcSample[],
   options: LcOptions = {},
 ): Promise<LcResult> {
-  const { direction, aggregation, schedule, seed } = checkOptions(samples, options);
+  const { direction, aggregation, schedule, seed, maxBatch } = checkOptions(samples, options);
   const start = performance.now();
   const { signal } = options;
   const runner = engine.layerwise();
@@ -249,14 +289,18 @@ export async function layerContribution(
         rows: sequence.scoreRows,
         direction,
         signal,
-        progress: (layer) =>
+        maxBatch,
+        progress: (layer) => {
+          // No event after an abort: the caller sees the run stop where it aborted it.
+          if (signal?.aborted) throw new LcAbortedError();
           options.onProgress?.({
             sample: position,
             samples: picked.length,
             layer,
             layers: L,
             phase: layer === null ? 'clean' : 'layer',
-          }),
+          });
+        },
       });
       for (let l = 0; l < L; l++) {
         sums.visual[l]! += values.visual[l]!;

@@ -15,10 +15,10 @@ export type KlDirection = 'mod||orig' | 'orig||mod';
 export type AnswerAggregation = 'first' | 'all';
 
 /**
- * `'prefix'`: one clean pass per sample, then for each layer one batched run from that layer's clean
- * input with the visual and the text ablation as two batch rows (layers before it are never
- * recomputed). `'naive'`: one clean and 2·L ablated full forward passes per sample through the whole
- * masked decoder. Both compute the same values; `'naive'` exists to check and time `'prefix'`.
+ * `'prefix'`: one clean pass per sample, then each layer's visual and text ablation as two batch rows
+ * started from that layer's clean input (layers before it are never recomputed; see `maxBatch`).
+ * `'naive'`: per group, one clean and L ablated full forward passes through the whole masked decoder.
+ * Both compute the same values; `'naive'` exists to check and time `'prefix'`.
  */
 export type LcSchedule = 'prefix' | 'naive';
 

@@ -27,15 +27,22 @@ export function tinySamples(count = 3): LcSample[] {
   }));
 }
 
-/** Largest |a - b| / max(|b|, floor) over paired values. */
-export function maxRelativeDiff(
-  actual: readonly number[],
-  expected: readonly number[],
-  floor = 1e-12,
-): number {
-  let worst = 0;
+/** KL values below this are float32 round-off of logits (two equal distributions), not a signal. */
+export const KL_NOISE = 1e-10;
+
+/**
+ * How far two LC vectors are apart: the largest relative difference among values above the noise
+ * floor, and the largest absolute difference among the rest (where a relative one means nothing: the
+ * exact value is 0, e.g. the last layer's visual LC).
+ */
+export function lcDiff(actual: readonly number[], expected: readonly number[]) {
+  let relative = 0;
+  let absolute = 0;
   expected.forEach((e, i) => {
-    worst = Math.max(worst, Math.abs(actual[i]! - e) / Math.max(Math.abs(e), floor));
+    const a = actual[i]!;
+    const scale = Math.max(Math.abs(a), Math.abs(e));
+    if (scale > KL_NOISE) relative = Math.max(relative, Math.abs(a - e) / scale);
+    else absolute = Math.max(absolute, Math.abs(a - e));
   });
-  return worst;
+  return { relative, absolute };
 }
