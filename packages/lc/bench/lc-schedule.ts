@@ -5,10 +5,10 @@
  * and prints the median time of each and their ratios.
  *
  *   pnpm --filter @shortv/lc bench [-- --model DIR] [--data DIR] [--samples 8] [--reps 5] [--threads 1]
- *                                  [--max-batch 8] [--json]
+ *                                  [--max-batch 8] [--random] [--json]
  *
  * Default model: the bundled trained model (packages/model-shapes/model) when its files are there, else
- * a random model of the same shapes written to a temporary folder. Default data: shapes calibration
+ * a random model of the same shapes written to a temporary folder (also with `--random`). Default data: shapes calibration
  * samples (split `calibration`, seed 0, as `shortv dataset shapes --split calibration` writes them),
  * generated in memory; `--data DIR` reads a written shapes dataset instead.
  */
@@ -38,6 +38,7 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '5' },
     threads: { type: 'string', default: '1' },
     'max-batch': { type: 'string', default: '8' },
+    random: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -93,15 +94,16 @@ async function modelDir(): Promise<{ dir: string; label: string; cleanup?: () =>
   if (values.model) return { dir: values.model, label: values.model };
   const bundled = modelShapesDir();
   const missing = MODEL_SHAPES_FILES.filter((f) => f !== 'README.md' && !existsSync(join(bundled, f)));
-  if (missing.length === 0) return { dir: bundled, label: `bundled model (${bundled})` };
+  if (missing.length === 0 && !values.random) return { dir: bundled, label: `bundled model (${bundled})` };
   const dir = await mkdtemp(join(tmpdir(), 'shortv-lc-bench-'));
   await writeBenchModel(dir);
-  log(
-    `the bundled model is not there (missing ${missing.join(', ')}): using a random 12-layer model in ${dir}`,
-  );
+  const why = values.random
+    ? 'asked for with --random'
+    : `the bundled model is missing ${missing.join(', ')}`;
+  log(`using a random 12-layer model written to ${dir} (${why})`);
   return {
     dir,
-    label: `random 12-layer model (bundled one missing) in ${dir}`,
+    label: `random 12-layer model (${why})`,
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 }
