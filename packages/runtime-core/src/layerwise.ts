@@ -105,9 +105,7 @@ function checkRows(rows: readonly number[], seq: number): void {
  * several ablations of the same prompt run side by side.
  */
 export class LayerwiseRunner {
-  private readonly layers = new Map<number, Promise<InferenceSession>>();
-  private head: Promise<InferenceSession> | undefined;
-  private decoder: Promise<InferenceSession> | undefined;
+  private readonly sessions = new Map<string, Promise<InferenceSession>>();
   private shared:
     | { batch: number; seq: number; positions: OrtTensor; attention: OrtTensor; empty: OrtTensor }
     | undefined;
@@ -132,42 +130,56 @@ export class LayerwiseRunner {
     return this.config.text.vocabSize;
   }
 
-  private layerSession(layer: number): Promise<InferenceSession> {
-    let session = this.layers.get(layer);
+  /** A session opened once and shared; a failed open is forgotten so the next call tries again. */
+  private cached(key: string, build: () => Promise<InferenceSession>): Promise<InferenceSession> {
+    let session = this.sessions.get(key);
     if (!session) {
-      session = openGraphSession(
-        this.platform,
-        this.fingerprint,
-        `layer-${layer}-masked`,
-        () => emitDecoderLayerGraph(this.config, this.weights, layer, 'masked'),
-        this.sessionOptions,
-      );
-      this.layers.set(layer, session);
+      session = build();
+      this.sessions.set(key, session);
+      const opening = session;
+      opening.catch(() => {
+        if (this.sessions.get(key) === opening) this.sessions.delete(key);
+      });
     }
     return session;
   }
 
-  private headSession(): Promise<InferenceSession> {
-    this.head ??= openGraphSession(
-      this.platform,
-      this.fingerprint,
-      'head',
-      () => emitHeadGraph(this.config, this.weights),
-      this.sessionOptions,
+  private layerSession(layer: number): Promise<InferenceSession> {
+    const name = `layer-${layer}-masked`;
+    return this.cached(name, () =>
+      openGraphSession(
+        this.platform,
+        this.fingerprint,
+        name,
+        () => emitDecoderLayerGraph(this.config, this.weights, layer, 'masked'),
+        this.sessionOptions,
+      ),
     );
-    return this.head;
+  }
+
+  private headSession(): Promise<InferenceSession> {
+    return this.cached('head', () =>
+      openGraphSession(
+        this.platform,
+        this.fingerprint,
+        'head',
+        () => emitHeadGraph(this.config, this.weights),
+        this.sessionOptions,
+      ),
+    );
   }
 
   private decoderSession(): Promise<InferenceSession> {
-    this.decoder ??= openDecoderSession(
-      this.platform,
-      this.fingerprint,
-      this.config,
-      this.weights,
-      { kind: 'masked' },
-      this.sessionOptions,
+    return this.cached('decoder', () =>
+      openDecoderSession(
+        this.platform,
+        this.fingerprint,
+        this.config,
+        this.weights,
+        { kind: 'masked' },
+        this.sessionOptions,
+      ),
     );
-    return this.decoder;
   }
 
   /** Builds every per-layer session and the head now, so later timings leave graph building out. */
@@ -394,12 +406,13 @@ export class LayerwiseRunner {
 
   /** Releases every session opened so far; later calls open them again. */
   async release(): Promise<void> {
-    const sessions = [...this.layers.values(), this.head, this.decoder].filter(
-      (s): s is Promise<InferenceSession> => s !== undefined,
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(
+      sessions.map(async (s) => {
+        const session = await s.catch(() => undefined);
+        await session?.release();
+      }),
     );
-    this.layers.clear();
-    this.head = undefined;
-    this.decoder = undefined;
-    await Promise.all(sessions.map(async (s) => (await s).release()));
   }
 }
