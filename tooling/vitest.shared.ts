@@ -11,7 +11,6 @@ export function packageTestConfig(options: { testTimeout?: number } = {}) {
       include: ['test/**/*.test.ts'],
       testTimeout: options.testTimeout ?? 30_000,
       pool: 'forks',
-      passWithNoTests: true,
     },
   });
 }

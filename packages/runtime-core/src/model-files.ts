@@ -110,5 +110,14 @@ export async function readModelFiles(folder: ModelFolder): Promise<ModelFiles> {
   const maxNewTokens = typeof generation.max_new_tokens === 'number' ? generation.max_new_tokens : undefined;
   const tensors = await tensorTable(folder);
   const fingerprint = await modelFingerprint({ config: rawConfig, tensors });
-  return { config, rawConfig, tokenizer, processor, eosTokenIds: [...eos], maxNewTokens, fingerprint, tensors };
+  return {
+    config,
+    rawConfig,
+    tokenizer,
+    processor,
+    eosTokenIds: [...eos],
+    maxNewTokens,
+    fingerprint,
+    tensors,
+  };
 }

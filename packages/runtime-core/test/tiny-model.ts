@@ -2,7 +2,6 @@ import { type LlavaConfig, type ModelFolder, memoryModelFolder, parseLlavaConfig
 import { checkpointFiles, type TinyLlavaOptions, tinyLlavaCheckpoint } from '@shortv/models/testing';
 import { TOKENIZER_CONFIG, WORDS, wordTokenizerJson } from './fixtures.ts';
 
-
 /** A random-weight tiny LLaVA folder in memory, with a 64-word tokenizer whose <image> id is the config's. */
 export function tinyModelFolder(options: TinyLlavaOptions = {}): {
   folder: ModelFolder;
