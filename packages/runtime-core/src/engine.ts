@@ -19,6 +19,7 @@ import { buildPromptIds, type PromptIds } from './prompt.ts';
 import { createSampler, type SamplingOptions, validateSampling } from './sampling.ts';
 import { type ModelSessions, openDecoderSession, openModelSessions } from './sessions.ts';
 import { type GenerationStats, now } from './stats.ts';
+import { weightsDigest } from './weights-digest.ts';
 
 export interface EngineOptions {
   /** Defaults to the highest-priority registered platform (import @shortv/runtime-node or -web). */
@@ -77,6 +78,8 @@ export class VlmEngine {
     private readonly platform: RuntimePlatform,
     private readonly sessionOptions: SessionOptions,
     private sessions: ModelSessions,
+    /** Graph-cache key of this model: fingerprint + digest of the weight values. */
+    private readonly graphKey: string,
   ) {}
 
   static async load(folder: ModelFolder, options: EngineOptions = {}): Promise<VlmEngine> {
@@ -95,15 +98,16 @@ export class VlmEngine {
     const plan = options.plan ?? null;
     if (plan) checkPlanForModel(plan, VlmEngine.identity(files));
     const sessionOptions = options.session ?? {};
+    const graphKey = `${files.fingerprint}|weights:${weightsDigest(weights)}`;
     const sessions = await openModelSessions(
       platform,
-      files.fingerprint,
+      graphKey,
       files.config,
       weights,
       formOf(plan),
       sessionOptions,
     );
-    const engine = new VlmEngine(files, weights, platform, sessionOptions, sessions);
+    const engine = new VlmEngine(files, weights, platform, sessionOptions, sessions, graphKey);
     engine.plan = plan;
     engine.frozen = frozenLayersOf(plan);
     return engine;
@@ -146,7 +150,7 @@ export class VlmEngine {
     }
     const decoder = await openDecoderSession(
       this.platform,
-      this.files.fingerprint,
+      this.graphKey,
       this.files.config,
       this.weights,
       formOf(plan),
@@ -369,7 +373,7 @@ export class VlmEngine {
   layerwise(): LayerwiseRunner {
     this.layerwiseRunner ??= new LayerwiseRunner(
       this.platform,
-      this.files.fingerprint,
+      this.graphKey,
       this.files.config,
       this.weights,
       this.sessionOptions,
