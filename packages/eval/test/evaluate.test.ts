@@ -1,4 +1,5 @@
 import { VlmEngine } from '@shortv/runtime-core';
+import { nodeTestPlatform, tinyFreezePlan } from '@shortv/runtime-core/testing';
 import { normalizeAnswer } from '@shortv/shapes';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -10,7 +11,7 @@ import {
   reportEvalSection,
   tokenF1,
 } from '../src/index.ts';
-import { freezePlan, nodePlatform, tinyModelFolder, tinySamples } from './helpers/tiny-model.ts';
+import { tinyGqaFolder, tinySamples } from './helpers/tiny-model.ts';
 
 const SAMPLES = tinySamples(12);
 let dense: VlmEngine;
@@ -18,10 +19,10 @@ let planned: VlmEngine;
 let denseRun: EvalRun;
 
 beforeAll(async () => {
-  const platform = await nodePlatform();
-  dense = await VlmEngine.load(tinyModelFolder(), { platform });
-  planned = await VlmEngine.load(tinyModelFolder(), { platform });
-  await planned.setPlan(freezePlan(planned.fingerprint, [1, 2]));
+  const platform = await nodeTestPlatform();
+  dense = await VlmEngine.load(tinyGqaFolder(), { platform });
+  planned = await VlmEngine.load(tinyGqaFolder(), { platform });
+  await planned.setPlan(tinyFreezePlan(planned.fingerprint, [1, 2]));
   denseRun = await evaluate(dense, SAMPLES, { maxNewTokens: 4 });
 });
 

@@ -1,7 +1,8 @@
 import { type GenerationRequest, VlmEngine } from '@shortv/runtime-core';
+import { nodeTestPlatform, tinyFreezePlan } from '@shortv/runtime-core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type EvalEngine, measurePrefill } from '../src/index.ts';
-import { freezePlan, nodePlatform, tinyModelFolder, tinySamples } from './helpers/tiny-model.ts';
+import { tinyGqaFolder, tinySamples } from './helpers/tiny-model.ts';
 
 // Structure and bookkeeping only: how fast either arm runs is for benchmarks, never asserted here.
 
@@ -9,11 +10,11 @@ let dense: VlmEngine;
 let planned: VlmEngine;
 
 beforeAll(async () => {
-  const platform = await nodePlatform();
-  dense = await VlmEngine.load(tinyModelFolder(), { platform });
-  const folder = tinyModelFolder();
+  const platform = await nodeTestPlatform();
+  dense = await VlmEngine.load(tinyGqaFolder(), { platform });
+  const folder = tinyGqaFolder();
   const files = await VlmEngine.readFiles(folder);
-  planned = await VlmEngine.load(folder, { platform, plan: freezePlan(files.fingerprint, [0, 2]) });
+  planned = await VlmEngine.load(folder, { platform, plan: tinyFreezePlan(files.fingerprint, [0, 2]) });
 });
 
 /** Passes requests through to an engine and logs which arm ran, with the prompt. */

@@ -1,8 +1,7 @@
 import type { TinyLlavaOptions } from '@shortv/models/testing';
 import { type RuntimePlatform, VlmEngine } from '@shortv/runtime-core';
 // The engine suite's tiny random LLaVA (word tokenizer, chat template) and its two ORT platforms.
-import { testPlatforms } from '../../runtime-core/test/platforms.ts';
-import { testImage, tinyModelFolder } from '../../runtime-core/test/tiny-model.ts';
+import { testImage, testPlatforms, tinyModelFolder } from '@shortv/runtime-core/testing';
 import type { LcSample } from '../src/index.ts';
 
 export { testImage, testPlatforms, tinyModelFolder };

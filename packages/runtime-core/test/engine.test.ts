@@ -10,8 +10,7 @@ import { parsePlan } from '@shortv/plan';
 import { argmax, clipPreprocess, Tensor } from '@shortv/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildPromptIds, type RuntimePlatform, VlmEngine } from '../src/index.ts';
-import { testPlatforms } from './platforms.ts';
-import { testImage, tinyModelFolder } from './tiny-model.ts';
+import { testImage, testPlatforms, tinyModelFolder } from '../src/testing/index.ts';
 
 const PROMPT = 'what color is the circle?';
 const MAX_NEW = 6;

@@ -9,8 +9,7 @@ import {
 import { clipPreprocess, Tensor } from '@shortv/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildPromptIds, type LayerwiseRunner, type RuntimePlatform, VlmEngine } from '../src/index.ts';
-import { testPlatforms } from './platforms.ts';
-import { testImage, tinyModelFolder } from './tiny-model.ts';
+import { testImage, testPlatforms, tinyModelFolder } from '../src/testing/index.ts';
 
 const PROMPT = 'what color is the circle?';
 const ANSWER = 'a large red circle';

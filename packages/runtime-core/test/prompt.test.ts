@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildPromptIds, StreamingDetokenizer, TextTokenizer } from '../src/index.ts';
-import { TOKENIZER_CONFIG, WORDS, wordTokenizerJson } from './fixtures.ts';
+import { TINY_TOKENIZER_CONFIG, TINY_WORDS, wordTokenizerJson } from '../src/testing/index.ts';
 
-const tokenizer = new TextTokenizer(wordTokenizerJson(WORDS), TOKENIZER_CONFIG);
+const tokenizer = new TextTokenizer(wordTokenizerJson(TINY_WORDS), TINY_TOKENIZER_CONFIG);
 const imageId = tokenizer.requireTokenId('<image>', 'image');
 
 describe('prompt building', () => {
@@ -49,8 +49,8 @@ describe('templates that take Hugging Face message parts', () => {
     "{{ bos_token }}{% for m in messages %}USER: {% if m['content'] is string %}{{ m['content'] }}{% else %}" +
     "{% for p in m['content'] %}{% if p['type'] == 'image' %}<image>\n{% else %}{{ p['text'] }}{% endif %}{% endfor %}" +
     '{% endif %} ASSISTANT:{% endfor %}';
-  const parts = new TextTokenizer(wordTokenizerJson(WORDS), {
-    ...TOKENIZER_CONFIG,
+  const parts = new TextTokenizer(wordTokenizerJson(TINY_WORDS), {
+    ...TINY_TOKENIZER_CONFIG,
     chat_template: partsTemplate,
   });
 

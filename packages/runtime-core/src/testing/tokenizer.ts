@@ -37,7 +37,7 @@ export function wordTokenizerJson(words: readonly string[], imageId = 4) {
   };
 }
 
-export const TOKENIZER_CONFIG = {
+export const TINY_TOKENIZER_CONFIG = {
   bos_token: '<s>',
   eos_token: '</s>',
   pad_token: '<pad>',
@@ -45,7 +45,7 @@ export const TOKENIZER_CONFIG = {
     "{{ bos_token }}{% for m in messages %}{% if m['role'] == 'user' %}USER: {{ m['content'] }} {% else %}ASSISTANT: {{ m['content'] }}{{ eos_token }}{% endif %}{% endfor %}{% if add_generation_prompt %}ASSISTANT:{% endif %}",
 };
 
-export const WORDS = [
+export const TINY_WORDS = [
   'USER',
   ':',
   'ASSISTANT',
