@@ -183,7 +183,7 @@ def pack(batch_turns, image_tokens: int):
 
     Returns ids [B, T], positions [B, T], additive mask [B, 1, T, T], targets [B, T] (-100 where no
     loss: the label at position i is the token i+1 of the same turn), and per-turn answer spans
-    (batch row, first target position, last target position, family)."""
+    (batch row, first target position, last target position, family, turn start)."""
     prefix = prefix_ids(image_tokens)
     p = len(prefix)
     lengths = [p + sum(len(t[0]) for t in turns) for turns in batch_turns]
@@ -207,7 +207,7 @@ def pack(batch_turns, image_tokens: int):
             # position answer_at-1 (the ':' of 'ASSISTANT:') predicts the first answer token.
             first, last = at + answer_at - 1, at + n - 2
             tgt[r, first : last + 1] = torch.tensor(t_ids[answer_at:])
-            spans.append((r, first, last, family))
+            spans.append((r, first, last, family, at))
             at += n
     qi = torch.arange(total)
     causal = qi[None, :, None] >= qi[None, None, :]
@@ -239,20 +239,24 @@ def _phrase_matches(words, objects):
 _ATTRIBUTE_WORDS = set(SHAPES) | {s + "s" for s in SHAPES} | set(COLORS) | set(SIZES)
 
 
-def referenced_objects(question: dict, objects: list) -> list[list[dict]]:
-    """The objects a question is about, one list per referring phrase (relation: two), read from
-    the question text and the scene. Empty when nothing in the image answers it (a "no" to exists)."""
-    words = re.findall(r"\w+", question["question"].lower())
+def referenced_objects(question: dict, objects: list) -> list[tuple[int, list[dict]]]:
+    """Noun phrases of a question and the objects they name, read from the question text and the
+    scene: (index of the phrase's last attribute word among the question's tokens, objects).
+    Relation questions have two phrases; a "no" to exists and "how many objects" have none."""
+    words = re.findall(r"\w+|[^\w\s]+", question["question"].lower())
     family = question["family"]
+    if family == "describe" or (family == "exists" and question["answer"] != "yes"):
+        return []
+    groups = [list(range(len(words)))]
     if family == "relation":
         split = words.index("left") if "left" in words else words.index("above")
-        first = [w for w in words[:split] if w in _ATTRIBUTE_WORDS]
-        second = [w for w in words[split:] if w in _ATTRIBUTE_WORDS]
-        return [_phrase_matches(first, objects), _phrase_matches(second, objects)]
-    if family == "describe":
-        return []
-    if family == "exists" and question["answer"] != "yes":
-        return []
-    phrase = [w for w in words if w in _ATTRIBUTE_WORDS]
-    found = _phrase_matches(phrase, objects)
-    return [found] if found else []
+        groups = [list(range(split)), list(range(split, len(words)))]
+    out = []
+    for group in groups:
+        idx = [i for i in group if words[i] in _ATTRIBUTE_WORDS]
+        if not idx:
+            continue
+        found = _phrase_matches([words[i] for i in idx], objects)
+        if found:
+            out.append((idx[-1], found))
+    return out

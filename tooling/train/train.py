@@ -4,7 +4,11 @@ Stage A: the CLIP vision tower alone, with dense per-patch supervision at the LL
 (attributes, row and column of the patch's grid cell, and how many objects of the scene share its
 shape / colour / exist at all). Stage B: the tower frozen, its features cached once per image;
 projector + Llama decoder trained on all of an image's questions packed after one shared image
-prefix (loss on answer tokens and </s>), with the per-cell loss kept on the projector output.
+prefix (loss on answer tokens and </s>), with the per-cell loss kept on the projector output and a
+phrase-grounding loss: at the last attribute word of each noun phrase of a question ("the small
+DIAMOND"), head 0 of one early decoder layer is taught to attend to the visual tokens of the
+object(s) the phrase names (the scene graph says which), the step that answer-only training
+learnt slowest.
 
     /usr/bin/python3 tooling/train/train.py --out packages/model-shapes/model
     /usr/bin/python3 tooling/train/train.py --smoke            # a few steps, proves the script runs
@@ -58,22 +62,27 @@ def parse_args(argv=None):
     p.add_argument("--lm-kv-heads", type=int, default=2)
     p.add_argument("--rope-theta", type=float, default=10000.0)
     # stage A
-    p.add_argument("--a-steps", type=int, default=500)
+    p.add_argument("--a-steps", type=int, default=600)
     p.add_argument("--a-batch", type=int, default=32)
     p.add_argument("--a-lr", type=float, default=3e-3)
     p.add_argument("--a-last-frac", type=float, default=0.2, help="final share of stage A that also trains the last ViT layer")
     # stage B
-    p.add_argument("--b-steps", type=int, default=1500)
+    p.add_argument("--b-steps", type=int, default=800, help="length of the stage-B learning-rate schedule")
+    p.add_argument("--b-stop", type=int, default=700,
+                   help="stage B ends after this step (<= --b-steps); the schedule's tail runs below 2e-4 "
+                        "and is left out to keep the recipe within its 90-minute budget")
     p.add_argument("--b-batch", type=int, default=32)
     p.add_argument("--b-lr", type=float, default=2e-3)
     p.add_argument("--proj-lr-mult", type=float, default=3.0)
     p.add_argument("--aux-weight", type=float, default=0.2)
-    p.add_argument("--attn-weight", type=float, default=0.0,
+    p.add_argument("--attn-weight", type=float, default=1.0,
                    help="weight of the attention-supervision loss (0: off)")
-    p.add_argument("--attn-layer", type=int, default=5)
+    p.add_argument("--attn-layer", type=int, default=2, help="decoder layer whose head 0 grounds phrases")
+    p.add_argument("--read-layer", type=int, default=-1,
+                   help="later decoder layer whose head 0 reads the phrases at the answer position (-1: off)")
     p.add_argument("--align", action="store_true", help="projector targets tied to the word embeddings")
     p.add_argument("--tie", action="store_true", help="tie lm_head to the word embeddings")
-    p.add_argument("--describe-weight", type=float, default=2.0,
+    p.add_argument("--describe-weight", type=float, default=-1.0,
                    help="loss weight of a description next to 1 per question (negative: plain token mean)")
     p.add_argument("--warmup", type=float, default=0.05)
     p.add_argument("--eval-every", type=int, default=100)
@@ -359,29 +368,34 @@ class Trainer:
             lr=a.b_lr, betas=(0.9, 0.98),
         )
 
-    def attention_loss(self, weights, spans, batch_questions, batch_scenes):
-        """Teaches one decoder layer where to look: at the position that predicts the first answer
-        token, head k should put its attention on the visual tokens of the object the question's
-        k-th noun phrase names (relation: two phrases, two heads). weights: [B, heads, rows after
-        the prefix, keys]."""
+    def attention_loss(self, weights, read_weights, spans, batch_questions, batch_scenes):
+        """Phrase grounding, in two hops. (1) At the last attribute word of each noun phrase of a
+        question ("the small DIAMOND", "the RED object"), head 0 of one decoder layer attends to the
+        visual tokens of the object(s) the phrase names. (2) At the position that predicts the
+        answer, head 0 of a later layer attends to those phrase words. weights / read_weights:
+        [B, heads, rows after the prefix, keys] of the two layers (read_weights may be None)."""
         prefix = self.tokens + 3
         per = self.grid // 3
-        target = torch.zeros(weights.shape, dtype=torch.bool)
-        turn_of = {}
-        for n, (r, first, _, _) in enumerate(spans):
-            turn_of.setdefault(r, []).append(first)
+        ground = torch.zeros(weights.shape[:1] + weights.shape[2:], dtype=torch.bool)
+        read = torch.zeros_like(ground)
+        turns = {}
+        for r, first, _, _, at in spans:
+            turns.setdefault(r, []).append((at, first))
         for r, (questions, scene) in enumerate(zip(batch_questions, batch_scenes)):
-            for q, first in zip(questions, turn_of.get(r, [])):
-                for head, objects in enumerate(referenced_objects(q, scene["objects"])):
+            for q, (at, first) in zip(questions, turns.get(r, [])):
+                for word_at, objects in referenced_objects(q, scene["objects"]):
+                    row = at + word_at - prefix
+                    read[r, first - prefix, at + word_at] = True
                     for o in objects:
                         for pr in range(o["row"] * per, o["row"] * per + per):
                             start = 3 + pr * self.grid + o["col"] * per
-                            target[r, head, first - prefix, start : start + per] = True
-        rows = target.any(-1)
-        if not bool(rows.any()):
-            return torch.zeros(())
-        mass = (weights * target).sum(-1)[rows]
-        return -torch.log(mass + 1e-6).mean()
+                            ground[r, row, start : start + per] = True
+        total = torch.zeros(())
+        for w, target in ((weights, ground), (read_weights, read)):
+            rows = target.any(-1)
+            if w is not None and bool(rows.any()):
+                total = total + -torch.log((w[:, 0] * target).sum(-1)[rows] + 1e-6).mean()
+        return total
 
     def lm_forward(self, feats, batch_questions, batch_scenes=None):
         turns = [encode_turns(self.tok, qs) for qs in batch_questions]
@@ -389,18 +403,25 @@ class Trainer:
         proj = self.model.model.multi_modal_projector(feats)
         embeds = self.model.merge(ids, proj)
         supervise = batch_scenes is not None and self.args.attn_weight > 0
-        attn = self.model.model.language_model.layers[self.args.attn_layer].self_attn
-        attn.keep_weights = supervise
+        layers = self.model.model.language_model.layers
+        attn = layers[self.args.attn_layer].self_attn
+        reader = layers[self.args.read_layer].self_attn if self.args.read_layer >= 0 else None
+        for m in (attn, reader):
+            if m is not None:
+                m.keep_weights = supervise
         h, _ = self.model.model.language_model(embeds, pos, mask, prefix_len=self.tokens + 3)
-        attn.keep_weights = False
         if supervise:
-            self.last_attention_loss = self.attention_loss(attn.kept_weights, spans, batch_questions, batch_scenes)
-            attn.kept_weights = None
+            self.last_attention_loss = self.attention_loss(
+                attn.kept_weights, reader.kept_weights if reader is not None else None,
+                spans, batch_questions, batch_scenes)
+        for m in (attn, reader):
+            if m is not None:
+                m.keep_weights, m.kept_weights = False, None
         sel = tgt != -100
         logits = self.model.lm_head(h[sel])
         # Each question weighs the same whatever its answer length; a description weighs describe_weight.
         weight = torch.zeros(tgt.shape)
-        for r, first, last, family in spans:
+        for r, first, last, family, _ in spans:
             w = self.args.describe_weight if family == "describe" else 1.0
             weight[r, first : last + 1] = w / (last + 1 - first)
         return proj, logits, tgt[sel], spans, sel, weight[sel]
@@ -417,7 +438,8 @@ class Trainer:
         train_cache = self.new_cache(self.n_train)
         self.test_cache = self.new_cache(len(self.test))
         self.model.train()
-        while self.step < a.b_steps:
+        stop = min(a.b_stop, a.b_steps) if a.b_stop > 0 else a.b_steps
+        while self.step < stop:
             t = time.time()
             lr = lr_at(self.step, a.b_steps, a.b_lr, a.warmup)
             for g in self.opt.param_groups:
@@ -443,12 +465,12 @@ class Trainer:
             self.opt.step()
             self.step += 1
             self.elapsed += time.time() - t
-            if self.step % 10 == 0 or self.step == a.b_steps:
+            if self.step % 10 == 0 or self.step == stop:
                 row = {"stage": "B", "step": self.step, "minutes": round(self.elapsed / 60, 2),
                        "loss": round(loss_lm.item(), 4), "lr": round(lr, 6)}
                 if a.attn_weight > 0:
                     row["attn_loss"] = round(self.last_attention_loss.item(), 4)
-                if self.step % a.eval_every == 0 or self.step == a.b_steps:
+                if self.step % a.eval_every == 0 or self.step == stop:
                     te = time.time()
                     row["test"] = self.eval_stage_b()
                     row["eval_seconds"] = round(time.time() - te, 1)
@@ -472,7 +494,7 @@ class Trainer:
             _, logits, targets, spans, sel, _ = self.lm_forward(feats, [self.test.questions[i] for i in idx])
             correct = torch.zeros(sel.shape, dtype=torch.bool)
             correct[sel] = logits.argmax(-1) == targets
-            for r, first, last, family in spans:
+            for r, first, last, family, _ in spans:
                 total[family] += 1
                 right[family] += int(correct[r, first : last + 1].all())
         self.model.train()
@@ -505,7 +527,7 @@ class Trainer:
 def main(argv=None):
     args = parse_args(argv)
     if args.smoke:
-        args.a_steps, args.b_steps, args.a_batch, args.b_batch = 6, 6, 16, 4
+        args.a_steps, args.b_steps, args.b_stop, args.a_batch, args.b_batch = 6, 6, 6, 16, 4
         args.eval_every, args.eval_images, args.ckpt_every, args.train_images = 3, 20, 3, 200
         if args.run == os.path.join(HERE, "runs", "main"):
             args.run = os.path.join(HERE, "runs", "smoke")

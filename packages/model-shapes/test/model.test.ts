@@ -237,14 +237,14 @@ describe('golden outputs', () => {
     expect(existsSync(modelShapesSamplesDir())).toBe(true);
   });
 
-  // The project's bar for this model is 0.65 (target 0.80); the committed weights reach 0.54 (see
-  // tooling/train/README.md). What must hold for every bundled model is that the image matters.
-  it('records test accuracy on >= 1000 questions that depends on the image', () => {
+  // The project's bar for a bundled model: >= 0.65 on held-out single-answer questions (target 0.80),
+  // and the image must matter (a blank image scores <= 0.40).
+  it('records test accuracy on >= 1000 questions, >= 0.65 overall, that depends on the image', () => {
     const metrics = readJson(modelShapesMetricsPath());
     expect(metrics.questions as number).toBeGreaterThanOrEqual(1000);
     const withImage = (metrics.accuracy as Json).overall as number;
     const blank = (metrics.blank_image_accuracy as Json).overall as number;
+    expect(withImage).toBeGreaterThanOrEqual(0.65);
     expect(blank).toBeLessThanOrEqual(0.4);
-    expect(withImage - blank).toBeGreaterThanOrEqual(0.15);
   });
 });
