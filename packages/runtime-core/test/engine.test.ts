@@ -6,11 +6,10 @@ import {
   referenceImageFeatures,
   type WeightMap,
 } from '@shortv/models';
-import { parsePlan } from '@shortv/plan';
 import { argmax, clipPreprocess, Tensor } from '@shortv/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildPromptIds, type RuntimePlatform, VlmEngine } from '../src/index.ts';
-import { testImage, testPlatforms, tinyModelFolder } from '../src/testing/index.ts';
+import { testImage, testPlatforms, tinyFreezePlan, tinyModelFolder } from '../src/testing/index.ts';
 
 const PROMPT = 'what color is the circle?';
 const MAX_NEW = 6;
@@ -49,20 +48,6 @@ async function referenceGreedy(frozen: readonly number[], steps: number): Promis
     visual.push(false);
   }
   return out;
-}
-
-function freezePlan(fingerprint: string, layers: number[], numLayers = 3) {
-  return parsePlan({
-    format: 'shortv.freeze-plan',
-    version: 1,
-    model: { architecture: 'llava', numLayers, fingerprint },
-    layers: layers.map((index) => ({ index, visual: 'freeze' })),
-    prune: null,
-    withdraw: null,
-    lc: null,
-    calibration: null,
-    estimate: null,
-  });
 }
 
 const platforms = await testPlatforms();
@@ -132,7 +117,7 @@ describe.each(platforms.map((p) => [p.name, p] as [string, RuntimePlatform]))(
     it('applies a freeze plan: tokens match the reference with those visual updates skipped', async () => {
       const planned = await VlmEngine.load(tinyModelFolder({ numKvHeads: 2 }).folder, {
         platform,
-        plan: freezePlan(engine.fingerprint, [0, 2]),
+        plan: tinyFreezePlan(engine.fingerprint, [0, 2]),
       });
       const result = await planned.run({ prompt: PROMPT, images: [image], maxNewTokens: MAX_NEW });
       const expected = await referenceGreedy([0, 2], MAX_NEW);
@@ -148,10 +133,10 @@ describe.each(platforms.map((p) => [p.name, p] as [string, RuntimePlatform]))(
     });
 
     it('refuses a plan made for another model, naming the difference', async () => {
-      await expect(engine.setPlan(freezePlan('sha256:'.padEnd(71, '0'), [1]))).rejects.toMatchObject({
+      await expect(engine.setPlan(tinyFreezePlan('sha256:'.padEnd(71, '0'), [1]))).rejects.toMatchObject({
         code: 'E_PLAN_MODEL_MISMATCH',
       });
-      await expect(engine.setPlan(freezePlan(engine.fingerprint, [1], 4))).rejects.toThrow(/layer/);
+      await expect(engine.setPlan(tinyFreezePlan(engine.fingerprint, [1], 4))).rejects.toThrow(/layer/);
     });
 
     it('refuses an empty prompt and bad sampling options', async () => {
