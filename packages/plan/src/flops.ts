@@ -130,7 +130,7 @@ function checkLayer(index: number, numLayers: number, where: string): void {
   }
 }
 
-// keep·v is a float product (0.3 * 10 = 3.0000000000000004); the tolerance stops it rounding up a whole token.
+// keep·v is a float product (0.07 * 100 = 7.000000000000001); the tolerance stops it rounding up a whole token.
 const keptVisual = (keep: number, visual: number): number =>
   Math.min(visual, Math.ceil(keep * visual - 1e-9));
 

@@ -162,12 +162,21 @@ describe('prefillFlops under a plan', () => {
   });
 
   it('keeps ceil(keep·v) visual tokens without float round-up', () => {
+    // Both products are 7.000000000000001 in float64, so a bare ceil would keep 8.
+    expect(0.07 * 100).toBeGreaterThan(7);
+    expect(0.14 * 50).toBeGreaterThan(7);
     const report = prefillFlops(
       dims,
-      { visualTokens: 10, textTokens: 2 },
-      { layers: [], prune: { afterLayer: 0, keep: 0.3 } },
+      { visualTokens: 100, textTokens: 2 },
+      { layers: [], prune: { afterLayer: 0, keep: 0.07 } },
     );
-    expect(report.perLayer[1]!.visualTokens).toBe(3);
+    expect(report.perLayer[1]!.visualTokens).toBe(7);
+    const half = prefillFlops(
+      dims,
+      { visualTokens: 50, textTokens: 2 },
+      { layers: [], prune: { afterLayer: 0, keep: 0.14 } },
+    );
+    expect(half.perLayer[1]!.visualTokens).toBe(7);
     const odd = prefillFlops(
       dims,
       { visualTokens: 7, textTokens: 2 },
