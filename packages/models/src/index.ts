@@ -24,12 +24,16 @@ export {
 export type { DecoderForm, DecoderGraphOptions, LayerGraphForm } from './graphs/decoder.ts';
 export { emitDecoderGraph, emitDecoderLayerGraph, emitHeadGraph } from './graphs/decoder.ts';
 export { emitEmbedGraph } from './graphs/embed.ts';
+export type { PrunedDecoderForm } from './graphs/pruned.ts';
+export { emitPrunedDecoderGraph } from './graphs/pruned.ts';
 export { emitVisionGraph } from './graphs/vision.ts';
 export type { ReferenceDecoderInput, ReferenceDecoderOutput } from './reference/decoder.ts';
 export { referenceDecoder, referenceEmbed, ropeInverseFrequencies } from './reference/decoder.ts';
 export type { WeightMap } from './reference/math.ts';
 export type { MergedSequence } from './reference/merge.ts';
 export { findImageTokens, mergeImageFeatures } from './reference/merge.ts';
+export type { ReferencePrunedInput, ReferencePrunedOutput } from './reference/pruned.ts';
+export { referencePrunedDecoder } from './reference/pruned.ts';
 export { referenceImageFeatures, referenceVisionStates } from './reference/vision.ts';
 export type { ExpectedTensors } from './weights/expected.ts';
 export { expectedTensors } from './weights/expected.ts';

@@ -130,9 +130,15 @@ function checkLayer(index: number, numLayers: number, where: string): void {
   }
 }
 
-// keep·v is a float product (0.07 * 100 = 7.000000000000001); the tolerance stops it rounding up a whole token.
-const keptVisual = (keep: number, visual: number): number =>
-  Math.min(visual, Math.ceil(keep * visual - 1e-9));
+/**
+ * Visual tokens FastV keeps out of `visual` with share `keep`: ceil(keep·v), at most v. The runtime prunes
+ * to exactly this count, so FLOPs estimates and runs agree. keep·v is a float product
+ * (0.07 * 100 = 7.000000000000001); the tolerance stops it rounding up a whole token.
+ */
+export function keptVisualTokens(keep: number, visual: number): number {
+  return Math.min(visual, Math.ceil(keep * visual - 1e-9));
+}
+const keptVisual = keptVisualTokens;
 
 /**
  * LLM prefill FLOPs, dense and under a plan. The plan's frozen layers cost a ShortV layer; after

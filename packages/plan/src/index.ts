@@ -10,7 +10,7 @@ export type {
   PrefillFlopsReport,
   PrefillTokens,
 } from './flops.ts';
-export { denseLayerFlops, frozenLayerFlops, prefillFlops } from './flops.ts';
+export { denseLayerFlops, frozenLayerFlops, keptVisualTokens, prefillFlops } from './flops.ts';
 export type { PlanIssue } from './parse.ts';
 export { jsonPath, PlanValidationError, parsePlan, serializePlan } from './parse.ts';
 export type {

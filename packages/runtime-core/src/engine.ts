@@ -6,7 +6,7 @@ import {
   openLlavaModel,
   type WeightMap,
 } from '@shortv/models';
-import { checkPlanForModel, type FreezePlan, prefillFlops } from '@shortv/plan';
+import { checkPlanForModel, type FreezePlan, keptVisualTokens, prefillFlops } from '@shortv/plan';
 import { clipPreprocess, type RawImage, ShortvError, Tensor } from '@shortv/tensor';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import { StreamingDetokenizer } from './detokenize.ts';
@@ -52,6 +52,16 @@ export interface GenerationResult {
 
 const DEFAULT_MAX_NEW_TOKENS = 64;
 
+/** A plan's row drops must happen in order: FastV pruning strictly before VTW withdrawal makes it moot. */
+function checkDrops(plan: FreezePlan | null): void {
+  if (plan?.prune && plan.withdraw && plan.prune.afterLayer + 1 >= plan.withdraw.fromLayer) {
+    throw new ShortvError(
+      'E_PLAN_UNSUPPORTED',
+      `the plan prunes after layer ${plan.prune.afterLayer} but withdraws visual tokens from layer ${plan.withdraw.fromLayer}: withdrawal would drop every pruned token anyway; remove prune, or withdraw from layer ${plan.prune.afterLayer + 2} or later`,
+    );
+  }
+}
+
 function frozenLayersOf(plan: FreezePlan | null): number[] {
   return plan
     ? plan.layers
@@ -67,7 +77,6 @@ function frozenLayersOf(plan: FreezePlan | null): number[] {
  */
 export class VlmEngine {
   private plan: FreezePlan | null = null;
-  private frozen: number[] = [];
   /** Requests running on each decoder session: a replaced session is released only when its last one ends. */
   private readonly inflight = new Map<InferenceSession, number>();
   private layerwiseRunner: LayerwiseRunner | undefined;
@@ -97,6 +106,7 @@ export class VlmEngine {
     await model.weights.close();
     const plan = options.plan ?? null;
     if (plan) checkPlanForModel(plan, VlmEngine.identity(files));
+    checkDrops(plan);
     const sessionOptions = options.session ?? {};
     const graphKey = `${files.fingerprint}|weights:${weightsDigest(weights)}`;
     const sessions = await openModelSessions(
@@ -109,7 +119,6 @@ export class VlmEngine {
     );
     const engine = new VlmEngine(files, weights, platform, sessionOptions, sessions, graphKey);
     engine.plan = plan;
-    engine.frozen = frozenLayersOf(plan);
     return engine;
   }
 
@@ -142,12 +151,7 @@ export class VlmEngine {
   /** Switches to a plan (or back to dense with null): only the decoder graph is rebuilt. */
   async setPlan(plan: FreezePlan | null): Promise<void> {
     if (plan) checkPlanForModel(plan, VlmEngine.identity(this.files));
-    if (plan && (plan.prune || plan.withdraw)) {
-      throw new ShortvError(
-        'E_PLAN_UNSUPPORTED',
-        'this runtime applies visual-freeze layers only; the plan also asks for token pruning or withdrawal',
-      );
-    }
+    checkDrops(plan);
     const decoder = await openDecoderSession(
       this.platform,
       this.graphKey,
@@ -159,7 +163,6 @@ export class VlmEngine {
     const old = this.sessions.decoder;
     this.sessions = { ...this.sessions, decoder };
     this.plan = plan;
-    this.frozen = frozenLayersOf(plan);
     if (!this.inflight.get(old)) await old.release();
   }
 
@@ -196,10 +199,10 @@ export class VlmEngine {
       config.imageTokenIndex,
     );
     const decoder = this.sessions.decoder;
-    const frozen = this.frozen;
+    const plan = this.plan;
     this.inflight.set(decoder, (this.inflight.get(decoder) ?? 0) + 1);
     try {
-      return yield* this.generateOn(decoder, frozen, request, prompt, images, maxNewTokens);
+      return yield* this.generateOn(decoder, plan, request, prompt, images, maxNewTokens);
     } finally {
       await this.leave(decoder);
     }
@@ -207,7 +210,7 @@ export class VlmEngine {
 
   private async *generateOn(
     decoder: InferenceSession,
-    frozen: readonly number[],
+    plan: FreezePlan | null,
     request: GenerationRequest,
     prompt: PromptIds,
     images: readonly RawImage[],
@@ -217,6 +220,8 @@ export class VlmEngine {
       if (request.signal?.aborted) throw new GenerationAbortedError();
     };
     const config = this.files.config;
+    const frozen = frozenLayersOf(plan);
+    const drops = plan !== null && (plan.prune !== null || plan.withdraw !== null);
 
     const visionStart = now();
     const features = await this.imageFeatures(images);
@@ -238,14 +243,19 @@ export class VlmEngine {
     const stops = request.stop ?? [];
 
     const prefillStart = now();
-    let logits = await this.decodeStep(
+    const visualRows = merged.visual.flatMap((v, i) => (v ? [i] : []));
+    const prefill = await this.decodeStep(
       decoder,
       cache,
       merged.embeds.data,
       seq,
       0,
-      frozen.length > 0 ? merged.textIndex : null,
+      frozen.length > 0 || drops ? merged.textIndex : null,
+      drops
+        ? { rows: visualRows, keep: plan.prune ? keptVisualTokens(plan.prune.keep, visualRows.length) : null }
+        : null,
     );
+    let logits = prefill.logits;
     const prefillMs = now() - prefillStart;
 
     const decodeStart = now();
@@ -273,14 +283,16 @@ export class VlmEngine {
       }
       if (step === maxNewTokens - 1) break;
       const embeds = await this.embed([token]);
-      logits = await this.decodeStep(
+      const stepOut = await this.decodeStep(
         decoder,
         cache,
         embeds.data,
         1,
         cache.pastLength,
-        frozen.length > 0 ? [0] : null,
+        frozen.length > 0 || drops ? [0] : null,
+        drops ? { rows: [], keep: plan.prune ? 0 : null } : null,
       );
+      logits = stepOut.logits;
     }
     const decodeMs = now() - decodeStart;
     const tokenIds = [...detok.tokenIds];
@@ -295,7 +307,11 @@ export class VlmEngine {
         headDim: t.headDim,
       },
       { visualTokens, textTokens: seq - visualTokens },
-      { layers: frozen.map((index) => ({ index })) },
+      {
+        layers: frozen.map((index) => ({ index })),
+        prune: plan?.prune ?? null,
+        withdraw: plan?.withdraw ?? null,
+      },
     );
     return {
       text,
@@ -311,6 +327,7 @@ export class VlmEngine {
         decodeTokensPerSecond: tokenIds.length > 0 && decodeMs > 0 ? (tokenIds.length / decodeMs) * 1000 : 0,
         flops: { dense: flops.dense, planned: flops.planned, ratio: flops.ratio },
         frozenLayers: [...frozen],
+        ...(prefill.keptRows ? { keptRows: prefill.keptRows } : {}),
         stopReason,
       },
     };
@@ -438,7 +455,8 @@ export class VlmEngine {
     seq: number,
     past: number,
     textIndex: readonly number[] | null,
-  ): Promise<Float32Array> {
+    visual: { rows: readonly number[]; keep: number | null } | null,
+  ): Promise<{ logits: Float32Array; keptRows: number[] | null }> {
     const d = this.files.config.text.hiddenSize;
     const feeds: Record<string, OrtTensor> = {
       ...cache.feeds(),
@@ -458,14 +476,31 @@ export class VlmEngine {
         [1, textIndex.length],
       );
     }
+    if (visual) {
+      feeds.visual_index = this.tensor(
+        'int64',
+        BigInt64Array.from(visual.rows, (i) => BigInt(i)),
+        [1, visual.rows.length],
+      );
+      if (visual.keep !== null) {
+        feeds.visual_keep = this.tensor('int64', BigInt64Array.of(BigInt(visual.keep)), [1]);
+      }
+    }
     const out = await decoder.run(feeds);
     cache.update(out);
-    return out.logits!.data as Float32Array;
+    const kept = out.kept_rows;
+    return {
+      logits: out.logits!.data as Float32Array,
+      keptRows: kept ? Array.from(kept.data as BigInt64Array, Number) : null,
+    };
   }
 }
 
 function formOf(plan: FreezePlan | null): DecoderForm {
   const frozen = frozenLayersOf(plan);
+  if (plan && (plan.prune || plan.withdraw)) {
+    return { kind: 'pruned', frozenLayers: frozen, prune: plan.prune, withdraw: plan.withdraw };
+  }
   return frozen.length > 0 ? { kind: 'shortv', frozenLayers: frozen } : { kind: 'dense' };
 }
 

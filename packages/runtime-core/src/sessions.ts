@@ -22,9 +22,14 @@ async function sha256Hex(text: string): Promise<string> {
 }
 
 export function decoderFormKey(form: DecoderForm): string {
-  return form.kind === 'shortv'
-    ? `shortv-${[...form.frozenLayers].sort((a, b) => a - b).join('.')}`
-    : form.kind;
+  const layers = (list: readonly number[]) => [...list].sort((a, b) => a - b).join('.');
+  if (form.kind === 'shortv') return `shortv-${layers(form.frozenLayers)}`;
+  if (form.kind === 'pruned') {
+    const prune = form.prune ? `-p${form.prune.afterLayer}` : '';
+    const withdraw = form.withdraw ? `-w${form.withdraw.fromLayer}` : '';
+    return `pruned-f${layers(form.frozenLayers)}${prune}${withdraw}`;
+  }
+  return form.kind;
 }
 
 /** Builds (or takes from the platform's cache) one graph and opens a session on it. */

@@ -13,6 +13,11 @@ export interface GenerationStats {
   /** Decoder prefill FLOPs (METHOD §5 formula): dense, under the engine's plan, and their ratio. */
   flops: { dense: number; planned: number; ratio: number };
   frozenLayers: number[];
+  /**
+   * Under a plan with FastV pruning or VTW withdrawal: the prompt rows the layers after the first drop ran on
+   * (original row indices, ascending).
+   */
+  keptRows?: number[];
   stopReason: 'eos' | 'stop-string' | 'max-tokens';
 }
 

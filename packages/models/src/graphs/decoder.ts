@@ -6,18 +6,20 @@ import { type EmitContext, type EmitOptions, emitContext, type V } from './commo
 import { pastKeyName, pastValueName, presentKeyName, presentValueName } from './contract.ts';
 import { decoderLayer, type LayerInputs, type LayerMode, lmHead } from './layer.ts';
 import { attentionBias, currentSlots, inverseFrequencies, keyFrame, ropeAt } from './positions.ts';
+import { emitPrunedDecoderGraph, type PrunedDecoderForm } from './pruned.ts';
 import { type TextRows, textRows } from './text-rows.ts';
 
 /** Which layer math a decoder graph runs: all dense, LC-masked, or ShortV with some layers' visual rows frozen. */
 export type DecoderForm =
   | { readonly kind: 'dense' }
   | { readonly kind: 'masked' }
-  | { readonly kind: 'shortv'; readonly frozenLayers: readonly number[] };
+  | { readonly kind: 'shortv'; readonly frozenLayers: readonly number[] }
+  | PrunedDecoderForm;
 
 /** What a single-layer graph does to its rows (see DecoderForm). */
 export type LayerGraphForm = 'dense' | 'masked' | 'frozen';
 
-function checkFrozen(config: LlavaConfig, layers: readonly number[]): Set<number> {
+export function checkFrozen(config: LlavaConfig, layers: readonly number[]): Set<number> {
   const set = new Set<number>();
   for (const layer of layers) {
     if (!Number.isInteger(layer) || layer < 0 || layer >= config.text.numLayers || set.has(layer)) {
@@ -31,13 +33,13 @@ function checkFrozen(config: LlavaConfig, layers: readonly number[]): Set<number
   return set;
 }
 
-interface CallValues {
+export interface CallValues {
   readonly shared: LayerInputs;
   readonly text: TextRows | null;
 }
 
 /** Position-dependent values computed once per graph from the call's inputs and shared by its layers. */
-function callValues(
+export function callValues(
   ctx: EmitContext,
   hidden: V,
   positionIds: V,
@@ -57,7 +59,7 @@ function callValues(
   return { shared: { rope, bias }, text };
 }
 
-function declareCallInputs(
+export function declareCallInputs(
   ctx: EmitContext,
   hiddenName: string,
 ): { hidden: V; positionIds: V; attentionMask: V } {
@@ -69,7 +71,7 @@ function declareCallInputs(
   };
 }
 
-function declarePast(ctx: EmitContext, layer: number): { key: V; value: V } {
+export function declarePast(ctx: EmitContext, layer: number): { key: V; value: V } {
   const t = ctx.config.text;
   const dims = ['batch', t.numKvHeads, 'past_seq', t.headDim];
   return {
@@ -78,7 +80,7 @@ function declarePast(ctx: EmitContext, layer: number): { key: V; value: V } {
   };
 }
 
-function declarePresent(ctx: EmitContext, layer: number, key: V, value: V): void {
+export function declarePresent(ctx: EmitContext, layer: number, key: V, value: V): void {
   const t = ctx.config.text;
   const dims = ['batch', t.numKvHeads, 'total_seq', t.headDim];
   ctx.g.output(presentKeyName(layer), 'float32', dims, { from: key });
@@ -100,6 +102,7 @@ export function emitDecoderGraph(
   form: DecoderForm,
   options: DecoderGraphOptions = {},
 ): ModelProto {
+  if (form.kind === 'pruned') return emitPrunedDecoderGraph(config, weights, form, options);
   const frozen = form.kind === 'shortv' ? checkFrozen(config, form.frozenLayers) : new Set<number>();
   const g = new GraphBuilder(`llava_decoder_${form.kind}`);
   const ctx = emitContext(g, config, weights, options);

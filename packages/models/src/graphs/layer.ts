@@ -24,6 +24,8 @@ export interface LayerResult {
   readonly hidden: V;
   readonly presentKey: V;
   readonly presentValue: V;
+  /** Attention weights [B, kvHeads, group, Q, P+S] of the layer's query rows (text rows only when frozen). */
+  readonly attentionProbs: V;
 }
 
 function splitHeads(ctx: EmitContext, x: V, heads: number): V {
@@ -46,7 +48,7 @@ function attention(
   ropeKv: Rope,
   bias: V,
   past: { key: V; value: V },
-): { out: V; presentKey: V; presentValue: V } {
+): { out: V; presentKey: V; presentValue: V; probs: V } {
   const { g } = ctx;
   const t = ctx.config.text;
   const name = (p: string) => textLayerName(layer, `self_attn.${p}`);
@@ -78,7 +80,12 @@ function attention(
       g.op.Transpose(heads, { perm: [0, 2, 1, 3] }),
       g.int64s([0, 0, t.numHeads * t.headDim]),
     );
-    return { out: linear(ctx, merged, name('o_proj'), 'o_proj', t.oBias), presentKey, presentValue };
+    return {
+      out: linear(ctx, merged, name('o_proj'), 'o_proj', t.oBias),
+      presentKey,
+      presentValue,
+      probs,
+    };
   });
 }
 
@@ -132,6 +139,7 @@ export function decoderLayer(
         hidden: scatterText(ctx, extended, rows, h2),
         presentKey: attn.presentKey,
         presentValue: attn.presentValue,
+        attentionProbs: attn.probs,
       };
     }
     const attn = attention(
@@ -147,7 +155,12 @@ export function decoderLayer(
     const scaled = (update: V) => (mode.kind === 'masked' ? g.op.Mul(mode.mask, update) : update);
     const h1 = g.op.Add(h, scaled(attn.out));
     const h2 = g.op.Add(h1, scaled(mlp(ctx, layer, rmsNorm(ctx, h1, postNorm, 'post_attention_layernorm'))));
-    return { hidden: h2, presentKey: attn.presentKey, presentValue: attn.presentValue };
+    return {
+      hidden: h2,
+      presentKey: attn.presentKey,
+      presentValue: attn.presentValue,
+      attentionProbs: attn.probs,
+    };
   });
 }
 

@@ -80,7 +80,11 @@ function optional(weights: WeightMap, name: string): Tensor<'float32'> | undefin
   return hasWeight(weights, name) ? weight(weights, name) : undefined;
 }
 
-function attention(
+/**
+ * Self-attention of layer `layer` over the rows of `x`. With `probe`, the attention weights of the last row
+ * averaged over heads are written into it (one entry per row).
+ */
+export function referenceAttention(
   text: TextConfig,
   weights: WeightMap,
   layer: number,
@@ -88,6 +92,7 @@ function attention(
   positions: readonly number[],
   mask: readonly number[],
   inv: Float64Array,
+  probe?: Float64Array,
 ): Matrix {
   const name = (s: string) => textLayerName(layer, s);
   const proj = (p: string, input: Matrix) =>
@@ -122,6 +127,7 @@ function attention(
         scores[j] = dot / Math.sqrt(hd);
       }
       softmaxInPlace(scores);
+      if (probe && i === n - 1) for (let j = 0; j < n; j++) probe[j] = probe[j]! + scores[j]! / numHeads;
       for (let c = 0; c < hd; c++) {
         let acc = 0;
         for (let j = 0; j < n; j++) acc += scores[j]! * v.data[j * v.cols + kvh * hd + c]!;
@@ -132,7 +138,7 @@ function attention(
   return proj('o_proj', ctx);
 }
 
-function mlp(text: TextConfig, weights: WeightMap, layer: number, x: Matrix): Matrix {
+export function referenceMlp(text: TextConfig, weights: WeightMap, layer: number, x: Matrix): Matrix {
   const name = (s: string) => textLayerName(layer, s);
   const lin = (p: string, input: Matrix) =>
     linear(input, weight(weights, name(`mlp.${p}.weight`)), optional(weights, name(`mlp.${p}.bias`)));
@@ -167,7 +173,7 @@ export function referenceDecoder(
       const mask = input.attentionMask?.[b] ?? new Array<number>(seq).fill(1);
       const name = (s: string) => textLayerName(layer, s);
       const factor = (row: number) => input.updateMask?.(layer, b, row) ?? 1;
-      const attn = attention(
+      const attn = referenceAttention(
         text,
         weights,
         layer,
@@ -179,7 +185,7 @@ export function referenceDecoder(
       const h1 = matrix(seq, d);
       for (let i = 0; i < h1.data.length; i++)
         h1.data[i] = h.data[i]! + factor(Math.floor(i / d)) * attn.data[i]!;
-      const ff = mlp(
+      const ff = referenceMlp(
         text,
         weights,
         layer,
