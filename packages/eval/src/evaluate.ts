@@ -47,6 +47,9 @@ export interface SamplePrediction {
   prefillMs: number;
   promptTokens: number;
   visualTokens: number;
+  /** Answer tokens generated and the time decoding them took (after prefill). */
+  newTokens?: number;
+  decodeMs?: number;
 }
 
 export interface FamilyScore {
@@ -78,6 +81,8 @@ export interface EvalRun {
   /** Decoder prefill FLOPs summed over the samples, dense and under the engine's plan. */
   flops: { dense: number; planned: number; ratio: number };
   frozenLayers: number[];
+  /** Answer tokens per second of decoding, over all samples. */
+  decodeTokensPerSecond?: number;
 }
 
 /**
@@ -126,6 +131,8 @@ export async function evaluate(
       prefillMs: stats.prefillMs,
       promptTokens: stats.promptTokens,
       visualTokens: stats.visualTokens,
+      newTokens: stats.newTokens,
+      decodeMs: stats.decodeMs,
     });
     options.onProgress?.(predictions.length, samples.length);
   }
@@ -138,7 +145,18 @@ export async function evaluate(
       ratio: denseFlops > 0 ? plannedFlops / denseFlops : 1,
     },
     frozenLayers,
+    decodeTokensPerSecond: decodeRate(predictions),
   };
+}
+
+function decodeRate(predictions: readonly SamplePrediction[]): number {
+  let tokens = 0;
+  let ms = 0;
+  for (const p of predictions) {
+    tokens += p.newTokens ?? 0;
+    ms += p.decodeMs ?? 0;
+  }
+  return ms > 0 ? (tokens / ms) * 1000 : 0;
 }
 
 /** The score fields of a run, from its predictions alone (also used to re-score saved predictions). */

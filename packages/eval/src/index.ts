@@ -1,3 +1,19 @@
+export { parseGqa, parseMme, parsePope, parseVqa, popeCategory } from './benchmarks/parse.ts';
+export type {
+  BenchmarkScore,
+  CategoryScore,
+  MmeCategoryScore,
+  PopeCounts,
+} from './benchmarks/score.ts';
+export { mmeYesNo, popeYesNo, scoreBenchmark, vqaSoftAccuracy } from './benchmarks/score.ts';
+export type {
+  BenchmarkFormat,
+  BenchmarkIssue,
+  BenchmarkItem,
+  ParsedBenchmark,
+  SourceLine,
+} from './benchmarks/types.ts';
+export { BENCHMARK_FORMATS } from './benchmarks/types.ts';
 export type { FamilyComparison, RunComparison } from './compare.ts';
 export { compareRuns } from './compare.ts';
 export type {
@@ -11,6 +27,8 @@ export type {
 } from './evaluate.ts';
 export { DEFAULT_EVAL_MAX_NEW_TOKENS, evaluate, FREE_TEXT_FAMILIES, scorePredictions } from './evaluate.ts';
 export { exactMatch, median, tokenF1 } from './metrics.ts';
+export type { BenchmarkReport, BenchmarkRun } from './report/benchmark.ts';
+export { renderBenchmarkHtml, renderBenchmarkMarkdown } from './report/benchmark.ts';
 export { formatLc, formatMs, formatPercent, formatRatio } from './report/format.ts';
 export { reportEvalSection } from './report/from-runs.ts';
 export { renderHtmlReport } from './report/html.ts';
@@ -29,3 +47,5 @@ export type {
   SamplePrefillTiming,
 } from './timing.ts';
 export { measurePrefill } from './timing.ts';
+export type { ArmsMeasurement, ArmTiming, TimedArm } from './timing-arms.ts';
+export { measurePrefillArms, quantile } from './timing-arms.ts';
