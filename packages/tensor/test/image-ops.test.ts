@@ -127,6 +127,19 @@ describe('clipPreprocess', () => {
     expect(old.cropSize).toEqual({ height: 336, width: 336 });
   });
 
+  it('reads a SiglipImageProcessor config as transformers does: no center crop, mean and std 0.5', () => {
+    const c = resolveClipConfig({ image_processor_type: 'SiglipImageProcessor', do_center_crop: true });
+    expect(c.doCenterCrop).toBe(false);
+    expect(c.size).toEqual({ height: 224, width: 224 });
+    expect(c.imageMean).toEqual([0.5, 0.5, 0.5]);
+    expect(c.imageStd).toEqual([0.5, 0.5, 0.5]);
+    const t = clipPreprocess(testImage('pattern', 6, 4), {
+      image_processor_type: 'SiglipImageProcessor',
+      size: { height: 3, width: 5 },
+    });
+    expect(t.dims).toEqual([1, 3, 3, 5]);
+  });
+
   it('resizes to an exact {height, width} and skips disabled steps', () => {
     const t = clipPreprocess(testImage('pattern', 6, 4), {
       size: { height: 2, width: 3 },

@@ -6,6 +6,7 @@ import type { FloatRgbImage, RawImage, RgbImage } from './types.ts';
 
 /** The preprocessor_config.json fields CLIPImageProcessor reads (snake_case as in the file). */
 export interface ClipProcessorConfig {
+  image_processor_type?: string;
   do_resize?: boolean;
   size?: number | { shortest_edge?: number; height?: number; width?: number };
   resample?: number;
@@ -38,6 +39,7 @@ export interface ResolvedClipConfig {
 
 export const OPENAI_CLIP_MEAN: readonly [number, number, number] = [0.48145466, 0.4578275, 0.40821073];
 export const OPENAI_CLIP_STD: readonly [number, number, number] = [0.26862954, 0.26130258, 0.27577711];
+const IMAGENET_STANDARD: readonly [number, number, number] = [0.5, 0.5, 0.5];
 
 function configError(message: string): ShortvError {
   return new ShortvError('E_IMAGE_CONFIG', `preprocessor config: ${message}`);
@@ -115,18 +117,21 @@ export function resolveClipConfig(config: ClipProcessorConfig): ResolvedClipConf
   if (typeof rescaleFactor !== 'number' || !Number.isFinite(rescaleFactor)) {
     throw configError(`rescale_factor must be a finite number, got ${JSON.stringify(rescaleFactor)}`);
   }
-  const imageStd = triple(config.image_std, 'image_std', OPENAI_CLIP_STD);
+  // SiglipImageProcessor resizes straight to size (default 224x224) and has no center-crop step, whatever
+  // the file says; its mean and std default to 0.5.
+  const siglip = /^SiglipImageProcessor/.test(config.image_processor_type ?? '');
+  const imageStd = triple(config.image_std, 'image_std', siglip ? IMAGENET_STANDARD : OPENAI_CLIP_STD);
   if (imageStd.includes(0)) throw configError('image_std must not contain 0');
   return {
     doResize: bool(config.do_resize, 'do_resize', true),
-    size: resolveSize(config.size),
+    size: siglip && config.size == null ? { height: 224, width: 224 } : resolveSize(config.size),
     resample,
-    doCenterCrop: bool(config.do_center_crop, 'do_center_crop', true),
+    doCenterCrop: !siglip && bool(config.do_center_crop, 'do_center_crop', true),
     cropSize: resolveCropSize(config.crop_size),
     doRescale: bool(config.do_rescale, 'do_rescale', true),
     rescaleFactor,
     doNormalize: bool(config.do_normalize, 'do_normalize', true),
-    imageMean: triple(config.image_mean, 'image_mean', OPENAI_CLIP_MEAN),
+    imageMean: triple(config.image_mean, 'image_mean', siglip ? IMAGENET_STANDARD : OPENAI_CLIP_MEAN),
     imageStd,
     doConvertRgb: bool(config.do_convert_rgb, 'do_convert_rgb', true),
   };
