@@ -3,10 +3,13 @@ import type { CliIO, Command } from './command.ts';
 import { calibrateCommand } from './commands/calibrate.ts';
 import { datasetShapesCommand } from './commands/dataset.ts';
 import { demoCommand } from './commands/demo.ts';
+import { evalCommand } from './commands/eval.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { planCommand } from './commands/plan.ts';
 import { runCommand } from './commands/run.ts';
-import { isUserError, UsageError } from './errors.ts';
+import { fileSystemError, isUserError, UsageError } from './errors.ts';
+import { commandHelp } from './help.ts';
+import { interruptExitCode, resetInterrupt } from './signals.ts';
 import { CLI_VERSION } from './version.ts';
 
 export const COMMANDS: readonly Command[] = [
@@ -15,6 +18,7 @@ export const COMMANDS: readonly Command[] = [
   inspectCommand,
   calibrateCommand,
   planCommand,
+  evalCommand,
   datasetShapesCommand,
 ];
 
@@ -48,18 +52,30 @@ export function helpText(): string {
     '',
     'Global options:',
     '  --json        print one JSON object instead of text',
-    '  -h, --help    show help (also after a command)',
+    '  -h, --help    show help (also after a command: shortv <command> --help)',
     '  -v, --version print the version',
+    '',
+    'Environment:',
+    '  SHORTV_CACHE_DIR  where compiled graphs are cached (default ~/.cache/shortv/graphs; --cache-dir wins)',
+    '',
+    'Exit codes: 0 success, 1 user error, 2 internal error, 130 interrupted (Ctrl-C), 143 terminated.',
     '',
   ].join('\n');
 }
 
-function commandHelp(command: Command): string {
-  return `${command.summary}\n\nUsage: ${command.usage}\n`;
+/**
+ * Drops the first bare `--`: `pnpm demo -- --json` and `pnpm shortv inspect -- --json` forward it, and
+ * no command takes positional arguments after it.
+ */
+function withoutSeparator(argv: readonly string[]): string[] {
+  const at = argv.indexOf('--');
+  return at < 0 ? [...argv] : [...argv.slice(0, at), ...argv.slice(at + 1)];
 }
 
 /** Runs the CLI and returns the exit code: 0 success, 1 user error, 2 internal error. */
-export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+export async function runCli(rawArgv: readonly string[], io: CliIO): Promise<number> {
+  const argv = withoutSeparator(rawArgv);
+  resetInterrupt();
   const wantsJson = argv.includes('--json');
   try {
     const found = findCommand(argv);
@@ -76,7 +92,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       }
       if (values.help || positionals.length === 0) {
         io.stdout(helpText());
-        return positionals.length === 0 && !values.help ? 1 : 0;
+        return 0;
       }
       throw new UsageError(`unknown command "${positionals.join(' ')}". Run \`shortv --help\` for the list.`);
     }
@@ -103,6 +119,20 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       json: parsed.values.json === true,
     });
   } catch (error) {
+    const interrupted = interruptExitCode();
+    if (interrupted !== undefined) {
+      const detail = error instanceof Error ? error.message : String(error);
+      if (wantsJson) io.stdout(`${JSON.stringify({ error: { code: 'E_ABORTED', message: detail } })}\n`);
+      io.stderr(`interrupted: ${detail}\n`);
+      return interrupted;
+    }
+    const fsError = fileSystemError(error);
+    if (fsError) {
+      const message = `${fsError.message}: check the path${fsError.path ? ` ${fsError.path}` : ''} and its permissions`;
+      if (wantsJson) io.stdout(`${JSON.stringify({ error: { code: `E_FS_${fsError.code}`, message } })}\n`);
+      io.stderr(`error: ${message}\n`);
+      return 1;
+    }
     if (isUserError(error)) {
       if (wantsJson)
         io.stdout(`${JSON.stringify({ error: { code: error.code, message: error.message } })}\n`);

@@ -1,4 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
+import type { OptionHelpTable } from './help.ts';
 
 /** What a command may print to; tests pass their own to capture output. */
 export interface CliIO {
@@ -24,5 +25,9 @@ export interface Command {
   summary: string;
   usage: string;
   options: OptionSpec;
+  /** What `--help` says about each entry of `options` (every one should have an entry). */
+  optionHelp?: OptionHelpTable;
+  /** Further `--help` text: input formats, environment variables. */
+  notes?: string;
   run: (ctx: CommandContext) => Promise<number>;
 }

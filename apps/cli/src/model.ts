@@ -9,6 +9,7 @@ import { nodeModelFolder, nodePlatform } from '@shortv/runtime-node';
 import { ShortvError } from '@shortv/tensor';
 import type { CommandContext } from './command.ts';
 import { integerFlag, stringFlag } from './flags.ts';
+import type { OptionHelpTable } from './help.ts';
 
 /** Options every model-loading command accepts. */
 export const MODEL_OPTIONS = {
@@ -17,6 +18,25 @@ export const MODEL_OPTIONS = {
   'cache-dir': { type: 'string' },
   'no-cache': { type: 'boolean' },
 } as const;
+
+export const MODEL_OPTION_HELP: OptionHelpTable = {
+  model: {
+    value: 'DIR',
+    description: 'Hugging Face LLaVA folder (config.json, *.safetensors, tokenizer.json)',
+    default: 'the bundled shapes model',
+  },
+  threads: {
+    value: 'N',
+    description: 'ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose',
+    default: '1',
+  },
+  'cache-dir': {
+    value: 'DIR',
+    description: 'where compiled ONNX graphs are cached between runs',
+    default: '$SHORTV_CACHE_DIR, else ~/.cache/shortv/graphs',
+  },
+  'no-cache': { description: 'build the graphs in memory and cache nothing on disk' },
+};
 
 /** The --model folder, or the bundled demo model when none is given. */
 export async function resolveModelDir(ctx: CommandContext): Promise<string> {
@@ -43,13 +63,20 @@ export function modelFolder(dir: string): ModelFolder {
 }
 
 /** Where encoded graphs are cached between runs: --cache-dir, $SHORTV_CACHE_DIR, or ~/.cache/shortv/graphs. */
-function cacheDir(ctx: CommandContext): string | undefined {
+async function cacheDir(ctx: CommandContext): Promise<string | undefined> {
   if (ctx.values['no-cache'] === true) return undefined;
-  return (
-    stringFlag(ctx, 'cache-dir') ??
-    process.env.SHORTV_CACHE_DIR ??
-    join(homedir(), '.cache', 'shortv', 'graphs')
-  );
+  const flag = stringFlag(ctx, 'cache-dir');
+  const env = process.env.SHORTV_CACHE_DIR;
+  const dir = flag ?? (env || undefined) ?? join(homedir(), '.cache', 'shortv', 'graphs');
+  const info = await stat(dir).catch(() => undefined);
+  if (info && !info.isDirectory()) {
+    const origin = flag !== undefined ? '--cache-dir' : env ? 'SHORTV_CACHE_DIR' : 'the default cache folder';
+    throw new ShortvError(
+      'E_INPUT_CACHE_DIR',
+      `${origin} ${dir} is a file, not a folder: point it at a folder, or pass --no-cache`,
+    );
+  }
+  return dir;
 }
 
 export async function readPlanFile(path: string): Promise<FreezePlan> {
@@ -73,6 +100,6 @@ export async function loadEngine(
   // One intra-op thread by default: for small models ORT's thread pool costs more than it gives
   // (measured 4x slower LC calibration on 2 cores with the pool); --threads 0 lets ORT choose.
   const threads = integerFlag(ctx, 'threads', 0, 256, 1);
-  const platform = nodePlatform({ intraOpThreads: threads, cacheDir: cacheDir(ctx) });
+  const platform = nodePlatform({ intraOpThreads: threads, cacheDir: await cacheDir(ctx) });
   return VlmEngine.load(modelFolder(dir), { ...extra, platform, plan });
 }

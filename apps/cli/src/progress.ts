@@ -27,7 +27,10 @@ export class ProgressBar {
     const width = 24;
     const filled = total > 0 ? Math.round((done / total) * width) : 0;
     const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-    this.io.stderr(`\r${this.label.padEnd(14)} ${bar} ${done}/${total} ${detail}`.padEnd(80));
+    // `done` may count part of an item (a sample's layers); the count shows whole items, the percent the rest.
+    const percent = total > 0 ? Math.floor((done / total) * 100) : 0;
+    const count = `${Math.floor(done)}/${total} (${percent}%)`;
+    this.io.stderr(`\r${this.label.padEnd(14)} ${bar} ${count} ${detail}`.padEnd(80));
     this.started = true;
   }
 

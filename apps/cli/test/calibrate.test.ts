@@ -113,8 +113,8 @@ describe('shortv calibrate and plan', () => {
     // Keep pressing Ctrl-C until the command listens (after the model loads) and stops.
     const timer = setInterval(() => process.emit('SIGINT'), 200);
     const r = await run.finally(() => clearInterval(timer));
-    expect(r.code).toBe(1);
-    expect(r.err).toMatch(/abort/i);
+    expect(r.code).toBe(130);
+    expect(r.err).toMatch(/interrupted/i);
     expect(existsSync(out)).toBe(false);
   }, 60_000);
 });

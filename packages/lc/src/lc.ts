@@ -51,6 +51,17 @@ export interface LcOptions {
   /** Tool and version recorded in the provenance. Default `@shortv/lc`. */
   createdWith?: string;
   onProgress?: (progress: LcProgress) => void;
+  /**
+   * Called (and awaited) with each sample's values as soon as the sample is measured, in measuring
+   * order: what a caller keeps to resume an interrupted run through `completed`.
+   */
+  onSample?: (result: LcSampleResult, position: number) => void | Promise<void>;
+  /**
+   * Values of the first samples in measuring order, from an earlier run with the same samples,
+   * model and options: they are used as they are and those samples are not measured again, so the
+   * result equals that of one uninterrupted run.
+   */
+  completed?: readonly LcSampleResult[];
   /** Aborting makes `layerContribution` throw `E_ABORTED`; no partial result is returned. */
   signal?: AbortSignal;
 }
@@ -245,6 +256,45 @@ async function naiveSample(run: SampleRun): Promise<{ visual: number[]; text: nu
   return values;
 }
 
+/** Earlier results must be the first samples of this run's measuring order, one value per layer. */
+function checkCompleted(
+  completed: readonly LcSampleResult[],
+  picked: readonly number[],
+  samples: readonly LcSample[],
+  L: number,
+): readonly LcSampleResult[] {
+  if (completed.length > picked.length) {
+    throw new ShortvError(
+      'E_INPUT_RESUME',
+      `${completed.length} earlier sample results were given but this run measures ${picked.length} samples`,
+    );
+  }
+  completed.forEach((result, position) => {
+    const index = picked[position]!;
+    const id = samples[index]!.id;
+    const finite = (values: readonly number[]) =>
+      values.length === L && values.every((v) => Number.isFinite(v) && v >= 0);
+    if (result.index !== index || (id !== undefined && result.id !== id)) {
+      throw new ShortvError(
+        'E_INPUT_RESUME',
+        `earlier result ${position} is of sample ${result.id ?? result.index}, but this run measures ${id ?? index} there: the samples or the seed changed`,
+      );
+    }
+    if (
+      !finite(result.visual) ||
+      !finite(result.text) ||
+      !Number.isInteger(result.visualTokens) ||
+      !Number.isInteger(result.textTokens)
+    ) {
+      throw new ShortvError(
+        'E_INPUT_RESUME',
+        `earlier result ${position} (sample ${id ?? index}) does not hold ${L} LC values per group and its token counts`,
+      );
+    }
+  });
+  return completed;
+}
+
 /**
  * Layer Contribution (ShortV): for each decoder layer l and token group G (visual rows; text = every
  * other row, BOS and chat-template rows included, and teacher-forced answer rows under
@@ -271,8 +321,20 @@ export async function layerContribution(
   const tokenSums = { visual: 0, text: 0 };
   const perSample: LcSampleResult[] = [];
   const measure = schedule === 'prefix' ? prefixSample : naiveSample;
+  const completed = checkCompleted(options.completed ?? [], picked, samples, L);
+  const add = (result: LcSampleResult) => {
+    for (let l = 0; l < L; l++) {
+      sums.visual[l]! += result.visual[l]!;
+      sums.text[l]! += result.text[l]!;
+    }
+    tokenSums.visual += result.visualTokens;
+    tokenSums.text += result.textTokens;
+    if (options.perSample) perSample.push(result);
+  };
+  for (const result of completed) add(result);
   try {
     for (const [position, index] of picked.entries()) {
+      if (position < completed.length) continue;
       if (signal?.aborted) throw new LcAbortedError();
       const sample = samples[index]!;
       const sequence = await engine.preparePrompt({
@@ -281,8 +343,6 @@ export async function layerContribution(
         ...(aggregation === 'all' && sample.answer !== undefined ? { answer: sample.answer } : {}),
       });
       const visualRows = sequence.visual.slice(0, sequence.promptRows).filter(Boolean).length;
-      tokenSums.visual += visualRows;
-      tokenSums.text += sequence.promptRows - visualRows;
       const values = await measure({
         runner,
         sequence,
@@ -302,11 +362,15 @@ export async function layerContribution(
           });
         },
       });
-      for (let l = 0; l < L; l++) {
-        sums.visual[l]! += values.visual[l]!;
-        sums.text[l]! += values.text[l]!;
-      }
-      if (options.perSample) perSample.push({ index, ...(sample.id ? { id: sample.id } : {}), ...values });
+      const result: LcSampleResult = {
+        index,
+        ...(sample.id ? { id: sample.id } : {}),
+        ...values,
+        visualTokens: visualRows,
+        textTokens: sequence.promptRows - visualRows,
+      };
+      add(result);
+      await options.onSample?.(result, position);
     }
   } catch (error) {
     if (signal?.aborted) throw new LcAbortedError();

@@ -45,6 +45,9 @@ export interface LcSampleResult {
   id?: string;
   visual: number[];
   text: number[];
+  /** Visual and text prompt rows of the sample (what the mean `tokens` of the result is made of). */
+  visualTokens: number;
+  textTokens: number;
 }
 
 /**

@@ -1,17 +1,19 @@
 import { type LcSample, layerContribution, serializeLc } from '@shortv/lc';
+import { isShortvError, ShortvError } from '@shortv/tensor';
 import type { Command } from '../command.ts';
-import { imageLoader, readDataset } from '../data.ts';
+import { DATA_FORMATS, datasetName, imageLoader, readDataset } from '../data.ts';
 import { UsageError } from '../errors.ts';
-import { writeFileAtomic } from '../files.ts';
+import { checkOutputFile, writeFileAtomic } from '../files.ts';
 import { integerFlag, rejectPositionals, requiredStringFlag, stringFlag } from '../flags.ts';
-import { loadEngine, MODEL_OPTIONS, resolveModelDir } from '../model.ts';
+import { LcPartialFile } from '../lc-partial.ts';
+import { loadEngine, MODEL_OPTION_HELP, MODEL_OPTIONS, resolveModelDir } from '../model.ts';
 import { ProgressBar } from '../progress.ts';
 import { abortOnSigint } from '../signals.ts';
 import { CLI_VERSION } from '../version.ts';
 
 const USAGE =
-  'shortv calibrate [--model DIR] --data DIR [--samples 40] [--seed 0] [--direction mod||orig|orig||mod] ' +
-  '[--aggregation first|all] --out lc.json [--json]';
+  'shortv calibrate [--model DIR] --data PATH [--samples 40] [--seed 0] [--direction mod||orig|orig||mod] ' +
+  '[--aggregation first|all] [--dataset-name NAME] [--resume] --out lc.json [--json]';
 
 export const calibrateCommand: Command = {
   path: ['calibrate'],
@@ -24,12 +26,49 @@ export const calibrateCommand: Command = {
     seed: { type: 'string' },
     direction: { type: 'string' },
     aggregation: { type: 'string' },
+    'dataset-name': { type: 'string' },
+    resume: { type: 'boolean' },
     out: { type: 'string' },
   },
+  optionHelp: {
+    ...MODEL_OPTION_HELP,
+    data: { value: 'PATH', description: 'calibration data (formats below)' },
+    samples: {
+      value: 'N',
+      description: 'measure N samples, picked by a seeded shuffle (all when there are fewer)',
+      default: '40',
+    },
+    seed: { value: 'S', description: 'seed of the sample pick', default: '0' },
+    direction: {
+      value: 'D',
+      description: 'KL direction: mod||orig = KL(P_ablated || P), the paper; orig||mod = the reverse',
+      default: 'mod||orig',
+    },
+    aggregation: {
+      value: 'A',
+      description: 'first = compare at the first answer token (the paper); all = every answer token',
+      default: 'first',
+    },
+    'dataset-name': {
+      value: 'NAME',
+      description: 'the data name recorded in lc.json and plans',
+      default: 'the file or folder name of --data',
+    },
+    resume: {
+      description: 'continue an interrupted run from the samples kept in OUT.partial',
+    },
+    out: { value: 'FILE', description: 'where to write the LC scores (JSON)' },
+  },
+  notes: [
+    `--data takes ${DATA_FORMATS}. One record per line, e.g.`,
+    '  {"image": "images/cat.png", "question": "what animal is this?", "answer": "cat"}',
+    '"id" and "family" are optional. Each finished sample is appended to OUT.partial; after Ctrl-C,',
+    'the same command with --resume measures only the rest, and the result equals an uninterrupted run.',
+  ].join('\n'),
   async run(ctx) {
     rejectPositionals(ctx, USAGE);
     const out = requiredStringFlag(ctx, 'out', USAGE);
-    const dataDir = requiredStringFlag(ctx, 'data', USAGE);
+    const dataPath = requiredStringFlag(ctx, 'data', USAGE);
     const limit = integerFlag(ctx, 'samples', 1, 100_000, 40);
     const seed = integerFlag(ctx, 'seed', 0, 2 ** 32 - 1, 0);
     const direction = stringFlag(ctx, 'direction') ?? 'mod||orig';
@@ -40,37 +79,67 @@ export const calibrateCommand: Command = {
     if (aggregation !== 'first' && aggregation !== 'all') {
       throw new UsageError(`--aggregation must be first (the reference) or all, got "${aggregation}"`);
     }
-    const records = readDataset(dataDir);
+    await checkOutputFile(out);
+    const records = readDataset(dataPath);
+    const dataset = stringFlag(ctx, 'dataset-name') ?? datasetName(dataPath);
     const engine = await loadEngine(ctx, await resolveModelDir(ctx), null);
-    const load = imageLoader();
-    const samples: LcSample[] = await Promise.all(
-      records.map(async (r) => ({
-        id: r.id,
-        prompt: r.question,
-        answer: r.answer,
-        images: [await load(r.imagePath)],
-      })),
-    );
-    const bar = new ProgressBar(ctx.io, 'calibrating', !ctx.json);
     const abort = abortOnSigint();
     try {
-      const lc = await layerContribution(engine, samples, {
-        limit: Math.min(limit, samples.length),
+      const count = Math.min(limit, records.length);
+      const partial = new LcPartialFile(`${out}.partial`, {
+        fingerprint: engine.fingerprint,
+        dataset,
+        samples: count,
         seed,
         direction,
         aggregation,
-        dataset: dataDir,
+      });
+      const completed = ctx.values.resume === true ? await partial.read() : [];
+      if (completed.length === 0) await partial.start();
+      else if (!ctx.json) {
+        ctx.io.stderr(`resuming: ${completed.length} of ${count} samples were measured before\n`);
+      }
+      const load = imageLoader();
+      const samples: LcSample[] = await Promise.all(
+        records.map(async (r) => ({
+          id: r.id,
+          prompt: r.question,
+          answer: r.answer,
+          images: [await load(r.imagePath)],
+        })),
+      );
+      let kept = completed.length;
+      const bar = new ProgressBar(ctx.io, 'calibrating', !ctx.json);
+      const lc = await layerContribution(engine, samples, {
+        limit: count,
+        seed,
+        direction,
+        aggregation,
+        dataset,
         createdWith: `shortv ${CLI_VERSION}`,
         signal: abort.signal,
+        completed,
+        onSample: async (result) => {
+          await partial.append(result);
+          kept += 1;
+        },
         onProgress: (p) =>
           bar.update(p.sample + (p.layer === null ? 0 : (p.layer + 1) / p.layers), p.samples),
+      }).catch((error: unknown) => {
+        if (isShortvError(error) && error.code === 'E_ABORTED') {
+          throw new ShortvError(
+            'E_ABORTED',
+            `calibration stopped; ${kept} of ${count} samples are kept in ${partial.path}: run the same command with --resume to continue`,
+          );
+        }
+        throw error;
       });
       bar.done(`${lc.samples} samples in ${lc.seconds.toFixed(1)} s`);
-      // Written only once the whole measurement exists: an interrupted run leaves no lc.json behind.
       await writeFileAtomic(out, serializeLc(lc));
+      await partial.remove();
       if (ctx.json) {
         ctx.io.stdout(
-          `${JSON.stringify({ out, samples: lc.samples, seconds: lc.seconds, visual: lc.visual, text: lc.text })}\n`,
+          `${JSON.stringify({ out, samples: lc.samples, resumed: completed.length, seconds: lc.seconds, visual: lc.visual, text: lc.text })}\n`,
         );
       } else {
         ctx.io.stdout(

@@ -32,6 +32,14 @@ export const datasetShapesCommand: Command = {
     size: { type: 'string' },
     force: { type: 'boolean' },
   },
+  optionHelp: {
+    out: { value: 'DIR', description: 'folder to write (manifest.json, scenes.jsonl, data.jsonl, images/)' },
+    count: { value: 'N', description: 'number of images (each has several questions)' },
+    seed: { value: 'S', description: 'generator seed: the same seed gives the same bytes', default: '0' },
+    split: { value: 'NAME', description: 'train, calibration or test (disjoint scenes)', default: 'train' },
+    size: { value: 'PX', description: 'image width and height in pixels', default: '72' },
+    force: { description: 'replace an existing dataset in --out' },
+  },
   async run(ctx) {
     rejectPositionals(ctx, USAGE);
     const outDir = stringFlag(ctx, 'out');

@@ -17,9 +17,9 @@ import { type FreezePlan, prefillFlops, serializePlan } from '@shortv/plan';
 import { createRandom, type VlmEngine } from '@shortv/runtime-core';
 import type { Command, CommandContext } from '../command.ts';
 import { UsageError } from '../errors.ts';
-import { writeFileAtomic } from '../files.ts';
+import { checkOutputFolder, writeFileAtomic } from '../files.ts';
 import { integerFlag, numberFlag, rejectPositionals, stringFlag } from '../flags.ts';
-import { loadEngine, MODEL_OPTIONS, resolveModelDir } from '../model.ts';
+import { loadEngine, MODEL_OPTION_HELP, MODEL_OPTIONS, resolveModelDir } from '../model.ts';
 import { ProgressBar } from '../progress.ts';
 import { abortOnSigint } from '../signals.ts';
 import { CLI_VERSION } from '../version.ts';
@@ -155,6 +155,29 @@ export const demoCommand: Command = {
     flops: { type: 'string' },
     seed: { type: 'string' },
   },
+  optionHelp: {
+    ...MODEL_OPTION_HELP,
+    out: {
+      value: 'DIR',
+      description: 'folder for lc.json, plan.json, report.html and report.json',
+      default: 'shortv-out',
+    },
+    'calibration-samples': { value: 'N', description: 'questions LC is measured on', default: '40' },
+    'eval-samples': {
+      value: 'N',
+      description: 'held-out questions dense and ShortV are scored on',
+      default: '240',
+    },
+    'ablation-samples': {
+      value: 'N',
+      description: 'questions of the layer-choice ablation (LC-chosen vs random vs first/last)',
+      default: '120',
+    },
+    'no-ablation': { description: 'skip the layer-choice ablation' },
+    layers: { value: 'N', description: 'freeze the N lowest-LC layers', default: '60% of the layers' },
+    flops: { value: 'RATIO', description: 'freeze layers until prefill FLOPs reach RATIO of dense' },
+    seed: { value: 'S', description: 'seed of the data and of the random ablation arm', default: '0' },
+  },
   async run(ctx) {
     rejectPositionals(ctx, USAGE);
     const started = performance.now();
@@ -168,6 +191,7 @@ export const demoCommand: Command = {
       throw new UsageError('give at most one of --layers N and --flops RATIO');
     }
     const flopsTarget = numberFlag(ctx, 'flops', { min: 0, max: 1, exclusiveMin: true });
+    await checkOutputFolder(outDir);
     const modelDir = await resolveModelDir(ctx);
     const abort = abortOnSigint();
     const data = await demoData({ calibrationSamples, testSamples: evalSamples, seed });

@@ -2,7 +2,7 @@ import { checkPlanForModel, prefillFlops } from '@shortv/plan';
 import { readModelFiles } from '@shortv/runtime-core';
 import type { Command } from '../command.ts';
 import { integerFlag, rejectPositionals, stringFlag } from '../flags.ts';
-import { MODEL_OPTIONS, modelFolder, readPlanFile, resolveModelDir } from '../model.ts';
+import { MODEL_OPTION_HELP, MODEL_OPTIONS, modelFolder, readPlanFile, resolveModelDir } from '../model.ts';
 
 const USAGE = 'shortv inspect [--model DIR] [--plan plan.json] [--text-tokens N] [--json]';
 
@@ -11,6 +11,15 @@ export const inspectCommand: Command = {
   summary: 'Show a model’s architecture, sizes and fingerprint (and what a plan freezes)',
   usage: USAGE,
   options: { model: MODEL_OPTIONS.model, plan: { type: 'string' }, 'text-tokens': { type: 'string' } },
+  optionHelp: {
+    model: MODEL_OPTION_HELP.model!,
+    plan: { value: 'FILE', description: 'also show what this freeze plan freezes and its prefill FLOPs' },
+    'text-tokens': {
+      value: 'N',
+      description: 'text tokens assumed by the FLOPs estimate',
+      default: "the plan's estimate, else 32",
+    },
+  },
   async run(ctx) {
     rejectPositionals(ctx, USAGE);
     const dir = await resolveModelDir(ctx);

@@ -5,9 +5,9 @@ import { readModelFiles } from '@shortv/runtime-core';
 import { ShortvError } from '@shortv/tensor';
 import type { Command } from '../command.ts';
 import { UsageError } from '../errors.ts';
-import { writeFileAtomic } from '../files.ts';
+import { checkOutputFile, writeFileAtomic } from '../files.ts';
 import { integerFlag, numberFlag, rejectPositionals, requiredStringFlag, stringFlag } from '../flags.ts';
-import { modelFolder } from '../model.ts';
+import { MODEL_OPTION_HELP, modelFolder } from '../model.ts';
 
 const USAGE = 'shortv plan --lc lc.json (--layers N | --flops RATIO) --out plan.json [--model DIR] [--json]';
 
@@ -32,10 +32,29 @@ export const planCommand: Command = {
     out: { type: 'string' },
     model: { type: 'string' },
   },
+  optionHelp: {
+    lc: { value: 'FILE', description: 'LC scores from `shortv calibrate`' },
+    layers: {
+      value: 'N',
+      description: 'freeze the visual tokens of the N lowest-LC layers',
+      default: '60% of the layers',
+    },
+    flops: {
+      value: 'RATIO',
+      description: 'freeze the fewest lowest-LC layers that bring prefill FLOPs to RATIO of dense',
+    },
+    out: { value: 'FILE', description: 'where to write the freeze plan (JSON)' },
+    model: {
+      ...MODEL_OPTION_HELP.model!,
+      description: 'check the plan against this model folder (layers and fingerprint)',
+      default: 'no check',
+    },
+  },
   async run(ctx) {
     rejectPositionals(ctx, USAGE);
-    const lc = await readLc(requiredStringFlag(ctx, 'lc', USAGE));
     const out = requiredStringFlag(ctx, 'out', USAGE);
+    await checkOutputFile(out);
+    const lc = await readLc(requiredStringFlag(ctx, 'lc', USAGE));
     const hasLayers = stringFlag(ctx, 'layers') !== undefined;
     const hasFlops = stringFlag(ctx, 'flops') !== undefined;
     if (hasLayers === hasFlops)

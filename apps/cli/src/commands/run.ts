@@ -3,7 +3,8 @@ import { decodeImageFile } from '@shortv/runtime-node';
 import type { Command } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { integerFlag, numberFlag, rejectPositionals, requiredStringFlag, stringFlag } from '../flags.ts';
-import { loadEngine, MODEL_OPTIONS, readPlanFile, resolveModelDir } from '../model.ts';
+import { loadEngine, MODEL_OPTION_HELP, MODEL_OPTIONS, readPlanFile, resolveModelDir } from '../model.ts';
+import { abortOnSigint } from '../signals.ts';
 
 const USAGE =
   'shortv run [--model DIR] --image FILE --prompt TEXT [--plan plan.json] [--max-new-tokens N] ' +
@@ -33,6 +34,29 @@ export const runCommand: Command = {
     'top-p': { type: 'string' },
     seed: { type: 'string' },
   },
+  optionHelp: {
+    ...MODEL_OPTION_HELP,
+    image: { value: 'FILE', description: 'the image (PNG, JPEG, WebP, ...)' },
+    prompt: {
+      value: 'TEXT',
+      description:
+        'the question; without <image> the image goes in front of it. Prompt and answer must fit the model context (max_position_embeddings)',
+    },
+    plan: {
+      value: 'FILE',
+      description: 'a freeze plan (from `shortv plan` or `shortv demo`)',
+      default: 'dense',
+    },
+    'max-new-tokens': {
+      value: 'N',
+      description: 'most answer tokens, capped by what the context leaves after the prompt',
+      default: "the model's generation_config.json, else 64",
+    },
+    temperature: { value: 'T', description: 'sampling temperature; 0 = greedy', default: '0' },
+    'top-k': { value: 'K', description: 'sample among the K likeliest tokens; 0 = all', default: '0' },
+    'top-p': { value: 'P', description: 'nucleus sampling mass in (0, 1]', default: '1' },
+    seed: { value: 'S', description: 'sampling seed', default: '0' },
+  },
   async run(ctx) {
     rejectPositionals(ctx, USAGE);
     const imagePath = requiredStringFlag(ctx, 'image', USAGE);
@@ -52,8 +76,9 @@ export const runCommand: Command = {
     const plan = planPath ? await readPlanFile(planPath) : null;
     const image = await decodeImageFile(imagePath);
     const engine = await loadEngine(ctx, dir, plan);
+    const abort = abortOnSigint();
     try {
-      const request = { prompt, images: [image], maxNewTokens, sampling };
+      const request = { prompt, images: [image], maxNewTokens, sampling, signal: abort.signal };
       if (ctx.json) {
         const result = await engine.run(request);
         ctx.io.stdout(`${JSON.stringify({ answer: result.text, stats: result.stats })}\n`);
@@ -69,6 +94,7 @@ export const runCommand: Command = {
       ctx.io.stderr(`${statsLine(next.value.stats)}\n`);
       return 0;
     } finally {
+      abort.dispose();
       await engine.dispose();
     }
   },

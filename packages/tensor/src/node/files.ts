@@ -29,7 +29,15 @@ export async function openFileSource(path: string): Promise<FileSource> {
       cause: error,
     });
   }
-  const { size } = await handle.stat();
+  const info = await handle.stat();
+  if (!info.isFile()) {
+    await handle.close();
+    throw new ShortvError(
+      'E_FILE_NOT_A_FILE',
+      `${path} is not a file (it is a ${info.isDirectory() ? 'directory' : 'special file'}); put the file itself there`,
+    );
+  }
+  const { size } = info;
   let closed = false;
   return {
     path,
