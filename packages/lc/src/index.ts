@@ -20,3 +20,5 @@ export type {
   LcSchedule,
   LcScores,
 } from './types.ts';
+export type { VtwEngine, VtwSearchOptions, VtwSearchResult } from './vtw.ts';
+export { searchVtwLayer } from './vtw.ts';

@@ -37,6 +37,8 @@ export interface GenerationRequest {
   /** Extra strings that end the answer (not included in it). */
   stop?: readonly string[];
   signal?: AbortSignal;
+  /** Receives the next-token logits at the last prompt row (a copy), right after prefill. */
+  onPromptLogits?: (logits: Float32Array) => void;
 }
 
 export interface GenerationChunk {
@@ -272,6 +274,7 @@ export class VlmEngine {
         : null,
     );
     let logits = prefill.logits;
+    request.onPromptLogits?.(logits.slice());
     const prefillMs = now() - prefillStart;
 
     const decodeStart = now();
@@ -347,6 +350,24 @@ export class VlmEngine {
         stopReason,
       },
     };
+  }
+
+  /** Next-token logits at the last prompt row under the current plan: one prefill, no answer. */
+  async promptLogits(request: {
+    prompt: string;
+    images?: readonly RawImage[];
+    signal?: AbortSignal;
+  }): Promise<Float32Array> {
+    let captured: Float32Array | undefined;
+    await this.run({
+      ...request,
+      maxNewTokens: 1,
+      sampling: { temperature: 0 },
+      onPromptLogits: (logits) => {
+        captured = logits;
+      },
+    });
+    return captured!;
   }
 
   /** Runs a request to the end and returns the whole answer with its stats. */
