@@ -159,17 +159,19 @@ export function urlModelFolder(baseUrl: string, options: UrlModelFolderOptions =
 
   const fromCache = async (file: string, url: string): Promise<Uint8Array | null | undefined> => {
     if (!cache) return undefined;
-    const meta = parseMeta(await cache.get(metaKey(url)));
-    if (meta && 'absent' in meta) return null;
-    if (meta) {
+    try {
+      const meta = parseMeta(await cache.get(metaKey(url)));
+      if (meta && 'absent' in meta) return null;
       const bytes = await cache.get(url);
-      if (bytes && bytes.byteLength === meta.length && (await sha256Hex(bytes)) === meta.sha256) {
+      if (meta && bytes && bytes.byteLength === meta.length && (await sha256Hex(bytes)) === meta.sha256) {
         options.onProgress?.({ file, loaded: bytes.byteLength, total: bytes.byteLength });
         return bytes;
       }
+      // A partial, corrupted or orphaned entry: drop both halves so the fetch below replaces them.
+      if (meta || bytes) await Promise.all([cache.delete(url), cache.delete(metaKey(url))]);
+    } catch {
+      // A cache that cannot be read (storage blocked, private mode) is a miss: the file is fetched.
     }
-    // A partial, corrupted or orphaned entry: drop both halves so the fetch below replaces them.
-    await Promise.all([cache.delete(url), cache.delete(metaKey(url))]);
     return undefined;
   };
 

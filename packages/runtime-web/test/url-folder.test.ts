@@ -142,6 +142,26 @@ describe('urlModelFolder over HTTP', () => {
     expect(JSON.parse(await folder.readText('config.json')).model_type).toBe('llava');
   });
 
+  it('fetches as if the cache were empty when the cache fails', async () => {
+    const broken = {
+      get: async () => {
+        throw new Error('storage blocked');
+      },
+      put: async () => {
+        throw new Error('quota exceeded');
+      },
+      delete: async () => {
+        throw new Error('storage blocked');
+      },
+    };
+    let text = '';
+    const requests = await requestsDuring(async () => {
+      text = await urlModelFolder(server.url, { cache: broken }).readText('config.json');
+    });
+    expect(requests).toEqual(['config.json']);
+    expect(JSON.parse(text).model_type).toBe('llava');
+  });
+
   it('refuses file names outside the folder', async () => {
     const folder = urlModelFolder(server.url, { cache: null });
     await expect(folder.readText('../secret.json')).rejects.toMatchObject({ code: 'E_MODEL_FILE_NAME' });
