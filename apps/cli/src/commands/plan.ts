@@ -8,8 +8,10 @@ import { UsageError } from '../errors.ts';
 import { checkOutputFile, writeFileAtomic } from '../files.ts';
 import { integerFlag, numberFlag, rejectPositionals, requiredStringFlag, stringFlag } from '../flags.ts';
 import { MODEL_OPTION_HELP, modelFolder } from '../model.ts';
+import { PEER_PLAN_OPTION_HELP, PEER_PLAN_OPTIONS, withPeers } from './plan-peers.ts';
 
-const USAGE = 'shortv plan --lc lc.json (--layers N | --flops RATIO) --out plan.json [--model DIR] [--json]';
+const USAGE =
+  'shortv plan [--lc lc.json (--layers N | --flops RATIO)] [--fastv K:R] [--vtw --data PATH [--eta 0.01]] --out plan.json [--model DIR] [--json]';
 
 async function readLc(path: string): Promise<LcScores> {
   const text = await readFile(path, 'utf8').catch(() => {
@@ -31,8 +33,10 @@ export const planCommand: Command = {
     flops: { type: 'string' },
     out: { type: 'string' },
     model: { type: 'string' },
+    ...PEER_PLAN_OPTIONS,
   },
   optionHelp: {
+    ...PEER_PLAN_OPTION_HELP,
     lc: { value: 'FILE', description: 'LC scores from `shortv calibrate`' },
     layers: {
       value: 'N',
@@ -54,10 +58,12 @@ export const planCommand: Command = {
     rejectPositionals(ctx, USAGE);
     const out = requiredStringFlag(ctx, 'out', USAGE);
     await checkOutputFile(out);
-    const lc = await readLc(requiredStringFlag(ctx, 'lc', USAGE));
+    const peers = ctx.values.vtw === true || stringFlag(ctx, 'fastv') !== undefined;
+    const lcPath = peers ? stringFlag(ctx, 'lc') : requiredStringFlag(ctx, 'lc', USAGE);
+    const lc = lcPath === undefined ? undefined : await readLc(lcPath);
     const hasLayers = stringFlag(ctx, 'layers') !== undefined;
     const hasFlops = stringFlag(ctx, 'flops') !== undefined;
-    if (hasLayers === hasFlops)
+    if ((lc !== undefined || !peers) && hasLayers === hasFlops)
       throw new UsageError(`give exactly one of --layers N or --flops RATIO.\nUsage: ${USAGE}`);
     const modelDir = stringFlag(ctx, 'model');
     const model = modelDir
@@ -66,26 +72,36 @@ export const planCommand: Command = {
           fingerprint: f.fingerprint,
         }))
       : undefined;
-    const L = lc.model.numLayers;
-    const plan = hasLayers
-      ? selectByCount(lc, integerFlag(ctx, 'layers', 0, Number.MAX_SAFE_INTEGER), { model })
-      : selectByFlops(
-          lc,
-          numberFlag(ctx, 'flops', { min: 0, max: 1, exclusiveMin: true })!,
-          lc.dims,
-          lc.tokens,
-          {
-            model,
-          },
-        );
-    if (hasLayers && plan.layers.length > L) throw new UsageError(`--layers must be at most ${L}`);
+    const lcPlan = !lc
+      ? undefined
+      : hasLayers
+        ? selectByCount(lc, integerFlag(ctx, 'layers', 0, Number.MAX_SAFE_INTEGER), { model })
+        : selectByFlops(
+            lc,
+            numberFlag(ctx, 'flops', { min: 0, max: 1, exclusiveMin: true })!,
+            lc.dims,
+            lc.tokens,
+            {
+              model,
+            },
+          );
+    if (lc && hasLayers && lcPlan!.layers.length > lc.model.numLayers) {
+      throw new UsageError(`--layers must be at most ${lc.model.numLayers}`);
+    }
+    const plan = peers ? await withPeers(ctx, lcPlan) : lcPlan!;
+    const L = plan.model.numLayers;
     await writeFileAtomic(out, serializePlan(plan));
     const frozen = plan.layers.map((l) => l.index);
     const ratio = plan.estimate?.flopsRatio ?? 1;
-    if (ctx.json) ctx.io.stdout(`${JSON.stringify({ out, frozen, flopsRatio: ratio })}\n`);
+    const { prune, withdraw } = plan;
+    if (ctx.json) ctx.io.stdout(`${JSON.stringify({ out, frozen, prune, withdraw, flopsRatio: ratio })}\n`);
     else {
+      const peerText = [
+        prune ? `, FastV after layer ${prune.afterLayer} keeping ${(prune.keep * 100).toFixed(0)}%` : '',
+        withdraw ? `, VTW from layer ${withdraw.fromLayer}` : '',
+      ].join('');
       ctx.io.stdout(
-        `wrote ${out}: ${frozen.length}/${L} layers frozen (${frozen.join(', ')}), prefill FLOPs ${(ratio * 100).toFixed(1)}% of dense\n`,
+        `wrote ${out}: ${frozen.length}/${L} layers frozen (${frozen.join(', ')})${peerText}, prefill FLOPs ${(ratio * 100).toFixed(1)}% of dense\n`,
       );
     }
     return 0;
