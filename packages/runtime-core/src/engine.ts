@@ -237,18 +237,19 @@ export class VlmEngine {
     const seq = merged.visual.length;
     const visualTokens = merged.visual.filter(Boolean).length;
     // Positions past the model's context were never trained: refuse rather than answer from them, and
-    // stop the answer where the context ends.
-    // Dynamic NTK RoPE exists to run past max_position_embeddings (the trained length): transformers
-    // rescales the frequencies from there on, so such a model's context is the length its factor stretches to.
+    // stop the answer where the context ends. Dynamic NTK RoPE exists to run past max_position_embeddings
+    // (the trained length; transformers rescales the frequencies from there on), so such a model's
+    // context is the length its factor stretches that to.
     const scaling = config.text.ropeScaling;
-    const context =
-      scaling?.type === 'dynamic'
-        ? Math.floor(config.text.maxPositionEmbeddings * scaling.factor)
-        : config.text.maxPositionEmbeddings;
+    const dynamic = scaling?.type === 'dynamic';
+    const context = dynamic
+      ? Math.floor(config.text.maxPositionEmbeddings * scaling.factor)
+      : config.text.maxPositionEmbeddings;
     if (seq >= context) {
+      const limit = dynamic ? 'max_position_embeddings x dynamic RoPE factor' : 'max_position_embeddings';
       throw new ShortvError(
         'E_INPUT_PROMPT_TOO_LONG',
-        `the prompt is ${seq} tokens (${visualTokens} visual + ${seq - visualTokens} text) but the model's context (max_position_embeddings) is ${context} tokens, with room for the answer: shorten the prompt by at least ${seq - context + 1} tokens`,
+        `the prompt is ${seq} tokens (${visualTokens} visual + ${seq - visualTokens} text) but the model's context (${limit}) is ${context} tokens, with room for the answer: shorten the prompt by at least ${seq - context + 1} tokens`,
       );
     }
     maxNewTokens = Math.min(maxNewTokens, context - seq);
