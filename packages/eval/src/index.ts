@@ -35,11 +35,22 @@ export { renderHtmlReport } from './report/html.ts';
 export type { LogScale } from './report/lc-scale.ts';
 export { logScale } from './report/lc-scale.ts';
 export { renderMarkdownReport } from './report/markdown.ts';
+export type { PeerRow, SweepSection } from './report/peers-sweep.ts';
+export {
+  htmlTable,
+  markdownTable,
+  peersTable,
+  sweepChartSvg,
+  sweepCostNote,
+  sweepTable,
+} from './report/peers-sweep.ts';
 export type { CostBar } from './report/svg.ts';
 export { costChartSvg, lcChartSvg } from './report/svg.ts';
 export type { TerminalChartOptions } from './report/terminal.ts';
 export { renderTerminalLcChart, TERMINAL_FROZEN_MARK } from './report/terminal.ts';
 export type { AblationRow, DemoReport, FamilyAccuracy, ReportTiming } from './report/types.ts';
+export type { SweepEngine, SweepPoint, SweepResult, SweepRule, SweepSample } from './sweep.ts';
+export { sweepLayerChoices } from './sweep.ts';
 export type {
   MeasurePrefillOptions,
   PrefillArms,

@@ -7,6 +7,7 @@ import {
   formatSeconds,
   MISSING,
 } from './format.ts';
+import { htmlTable, peersTable, sweepChartSvg, sweepCostNote, sweepTable } from './peers-sweep.ts';
 import { accuracyRows, checkReport, costRows, familiesOf, sortedLayers } from './rows.ts';
 import { costChartSvg, lcChartSvg } from './svg.ts';
 import type { DemoReport } from './types.ts';
@@ -49,6 +50,7 @@ export function renderHtmlReport(report: DemoReport): string {
     lcSection(report),
     accuracySection(report),
     costSection(report),
+    peerAndSweepSection(report),
     calibrationSection(report),
     '</body>',
     '</html>',
@@ -168,4 +170,27 @@ function calibrationSection(report: DemoReport): string {
     `<dl>${entries.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`,
     '</section>',
   ].join('\n');
+}
+
+function peerAndSweepSection(report: DemoReport): string {
+  const parts: string[] = [];
+  if (report.peers) {
+    parts.push(
+      '<section id="peers">',
+      '<h2>Peer methods</h2>',
+      htmlTable(peersTable(report.peers)),
+      '</section>',
+    );
+  }
+  if (report.sweep) {
+    parts.push(
+      '<section id="sweep">',
+      '<h2>N-sweep: accuracy against FLOPs by layer-choice rule</h2>',
+      sweepChartSvg(report.sweep),
+      htmlTable(sweepTable(report.sweep)),
+      `<p class="note">${escapeHtml(sweepCostNote(report.sweep))}</p>`,
+      '</section>',
+    );
+  }
+  return parts.join('\n');
 }

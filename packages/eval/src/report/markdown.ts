@@ -1,4 +1,5 @@
 import { formatLc, formatMs, formatPercent, formatRatio, formatSeconds, MISSING } from './format.ts';
+import { markdownTable, peersTable, sweepCostNote, sweepTable } from './peers-sweep.ts';
 import { accuracyRows, checkReport, costRows, familiesOf, sortedLayers } from './rows.ts';
 import { renderTerminalLcChart } from './terminal.ts';
 import type { DemoReport } from './types.ts';
@@ -98,6 +99,7 @@ export function renderMarkdownReport(report: DemoReport): string {
     '',
     `Median prefill in the eval runs: dense ${formatMs(report.eval.dense.prefillMs)}, ShortV ${formatMs(report.eval.shortv.prefillMs)}.`,
     '',
+    ...peerAndSweepMarkdown(report),
     '## Calibration provenance',
     '',
     table(
@@ -117,4 +119,15 @@ export function renderMarkdownReport(report: DemoReport): string {
     '',
   );
   return out.join('\n');
+}
+
+function peerAndSweepMarkdown(report: DemoReport): string[] {
+  const out: string[] = [];
+  if (report.peers) {
+    out.push('## Peer methods', '', markdownTable(peersTable(report.peers)), '');
+  }
+  if (report.sweep) {
+    out.push('## N-sweep', '', markdownTable(sweepTable(report.sweep)), '', sweepCostNote(report.sweep), '');
+  }
+  return out;
 }

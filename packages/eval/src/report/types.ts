@@ -1,3 +1,5 @@
+import type { PeerRow, SweepSection } from './peers-sweep.ts';
+
 /** Accuracy of one run per family (exact match after normalisation), with the family's sample count. */
 export interface FamilyAccuracy {
   samples: number;
@@ -64,6 +66,10 @@ export interface DemoReport {
   /** Interleaved dense/ShortV prefill timing (`measurePrefill`). */
   timing?: ReportTiming;
   ablation?: AblationRow[];
+  /** Peer methods on the same questions: dense, FastV, VTW, ShortV, ShortV + FastV. */
+  peers?: PeerRow[];
+  /** Accuracy for N = 0..L frozen layers under several layer-choice rules. */
+  sweep?: SweepSection;
   /** ISO date of the run. */
   createdAt?: string;
 }
