@@ -7,6 +7,7 @@ import { evalCommand } from './commands/eval.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { planCommand } from './commands/plan.ts';
 import { runCommand } from './commands/run.ts';
+import { sweepCommand } from './commands/sweep.ts';
 import { fileSystemError, isUserError, UsageError } from './errors.ts';
 import { commandHelp } from './help.ts';
 import { interruptExitCode, resetInterrupt } from './signals.ts';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly Command[] = [
   calibrateCommand,
   planCommand,
   evalCommand,
+  sweepCommand,
   datasetShapesCommand,
 ];
 

@@ -29,7 +29,7 @@ export { DEFAULT_EVAL_MAX_NEW_TOKENS, evaluate, FREE_TEXT_FAMILIES, scorePredict
 export { exactMatch, median, tokenF1 } from './metrics.ts';
 export type { BenchmarkReport, BenchmarkRun } from './report/benchmark.ts';
 export { renderBenchmarkHtml, renderBenchmarkMarkdown } from './report/benchmark.ts';
-export { formatLc, formatMs, formatPercent, formatRatio } from './report/format.ts';
+export { escapeHtml, formatLc, formatMs, formatPercent, formatRatio } from './report/format.ts';
 export { reportEvalSection } from './report/from-runs.ts';
 export { renderHtmlReport } from './report/html.ts';
 export type { LogScale } from './report/lc-scale.ts';
