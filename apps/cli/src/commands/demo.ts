@@ -24,10 +24,14 @@ import { ProgressBar } from '../progress.ts';
 import { abortOnSigint } from '../signals.ts';
 import { CLI_VERSION } from '../version.ts';
 import { demoData } from './demo-data.ts';
+import { peerComparison, peerText } from './demo-peers.ts';
+import { sweepText } from './sweep.ts';
+import { runSweep } from './sweep-run.ts';
 
 const USAGE =
   'shortv demo [--model DIR] [--out shortv-out] [--calibration-samples 40] [--eval-samples 240] ' +
-  '[--layers N | --flops RATIO] [--ablation-samples 120 | --no-ablation] [--seed 0] [--json]';
+  '[--layers N | --flops RATIO] [--ablation-samples 120 | --no-ablation] [--no-peers] [--vtw-eta 1] ' +
+  '[--sweep-samples 120 | --no-sweep] [--seed 0] [--json]';
 
 const MAX_ANSWER_TOKENS = 64;
 const RANDOM_SEEDS = 5;
@@ -151,6 +155,10 @@ export const demoCommand: Command = {
     'eval-samples': { type: 'string' },
     'ablation-samples': { type: 'string' },
     'no-ablation': { type: 'boolean' },
+    'no-peers': { type: 'boolean' },
+    'vtw-eta': { type: 'string' },
+    'no-sweep': { type: 'boolean' },
+    'sweep-samples': { type: 'string' },
     layers: { type: 'string' },
     flops: { type: 'string' },
     seed: { type: 'string' },
@@ -174,6 +182,14 @@ export const demoCommand: Command = {
       default: '120',
     },
     'no-ablation': { description: 'skip the layer-choice ablation' },
+    'no-peers': { description: 'skip the peer table (FastV, VTW, ShortV + FastV)' },
+    'vtw-eta': {
+      value: 'X',
+      description: "VTW's KL bound for its layer search on the calibration samples",
+      default: '1',
+    },
+    'no-sweep': { description: 'skip the N-sweep (N = 0..L by LC, random, first and last N)' },
+    'sweep-samples': { value: 'N', description: 'single-answer questions of the N-sweep', default: '120' },
     layers: { value: 'N', description: 'freeze the N lowest-LC layers', default: '60% of the layers' },
     flops: { value: 'RATIO', description: 'freeze layers until prefill FLOPs reach RATIO of dense' },
     seed: { value: 'S', description: 'seed of the data and of the random ablation arm', default: '0' },
@@ -242,6 +258,34 @@ export const demoCommand: Command = {
           ? await layerChoiceAblation(ctx, engine, plan, singleAnswer, seed, abort.signal)
           : undefined;
 
+      const peers =
+        ctx.values['no-peers'] === true
+          ? undefined
+          : await peerComparison(ctx, {
+              engine,
+              modelDir,
+              shortvPlan: plan,
+              calibration: data.calibration,
+              test: data.test,
+              dense,
+              shortv,
+              eta: numberFlag(ctx, 'vtw-eta', { min: 0, max: Number.MAX_VALUE }, 1)!,
+              timingSamples: 20,
+              maxNewTokens: MAX_ANSWER_TOKENS,
+              signal: abort.signal,
+            });
+      const sweepSamples = integerFlag(ctx, 'sweep-samples', 1, 100_000, 120);
+      const sweep =
+        ctx.values['no-sweep'] === true
+          ? undefined
+          : await runSweep(
+              ctx,
+              { dense: engine, planned },
+              lc,
+              data.test.filter((s) => s.family !== 'describe').slice(0, sweepSamples),
+              { seed, timingSamples: 8, signal: abort.signal },
+            );
+
       const report: DemoReport = {
         model: stringFlag(ctx, 'model') ?? MODEL_SHAPES_ID,
         fingerprint: engine.fingerprint,
@@ -258,6 +302,8 @@ export const demoCommand: Command = {
         eval: reportEvalSection(dense, shortv),
         timing,
         ...(ablation ? { ablation } : {}),
+        ...(peers ? { peers: peers.rows } : {}),
+        ...(sweep ? { sweep } : {}),
         createdAt: new Date().toISOString(),
       };
       await writeFileAtomic(join(outDir, 'lc.json'), serializeLc(lc));
@@ -274,6 +320,9 @@ export const demoCommand: Command = {
       );
       ctx.io.stdout(renderTerminalLcChart(lc, frozen, { color: ctx.io.interactive }));
       ctx.io.stdout(summaryTable(report));
+      if (peers)
+        ctx.io.stdout(`\nPeer methods on the same ${report.eval.samples} questions\n${peerText(peers.rows)}`);
+      if (sweep) ctx.io.stdout(`\nN-sweep\n${sweepText(sweep)}`);
       ctx.io.stdout(
         `\nwrote ${join(outDir, 'plan.json')}, ${join(outDir, 'report.html')} in ${seconds.toFixed(1)} s\n`,
       );
