@@ -165,7 +165,8 @@ describe('the engine worker protocol', () => {
       if (done === 1) client.abort();
     });
     await expect(running).rejects.toMatchObject({ code: 'E_ABORTED' });
-    expect(Math.max(...seen)).toBeLessThan(samples.length);
+    // The abort is read before the next sample ends, not after the whole job.
+    expect(Math.max(...seen)).toBeLessThanOrEqual(2);
     const { result } = await generateStreamed('dense', 1);
     expect(result.text).toBe(golden.samples[1]!.greedy_text);
   });

@@ -23,6 +23,7 @@ import type {
   WorkerRequest,
   WorkerResponse,
 } from './protocol.ts';
+import { yieldingPlatform } from './yield.ts';
 
 export interface WorkerHandlerOptions {
   /** The platform a load runs on; default `webPlatform(loadOptions)`. */
@@ -132,7 +133,8 @@ function toWire(error: unknown): WireError {
  * request it names, whether running or still queued.
  */
 export function handleWorkerMessages(port: MessageEndpoint, options: WorkerHandlerOptions = {}): void {
-  const createPlatform = options.createPlatform ?? ((o: LoadOptions) => webPlatform(o));
+  const create = options.createPlatform ?? ((o: LoadOptions) => webPlatform(o));
+  const createPlatform = (o: LoadOptions) => yieldingPlatform(create(o));
   const controllers = new Map<number, AbortController>();
   let queue: Promise<unknown> = Promise.resolve();
   let loaded: Loaded | null = null;
