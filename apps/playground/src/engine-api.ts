@@ -1,0 +1,102 @@
+import type { LcScores } from '@shortv/lc';
+import type { GenerationStats } from '@shortv/runtime-core';
+import {
+  EngineWorkerClient,
+  type FileProgress,
+  type WebBackend,
+  type WebBackendInfo,
+} from '@shortv/runtime-web';
+import type { PlanTarget } from './plan-model.ts';
+import type { CalibrationSample } from './scenes.ts';
+
+export type RunArm = 'dense' | 'plan';
+export type LoadProgress = FileProgress;
+
+export interface RunResult {
+  text: string;
+  stats: GenerationStats;
+}
+
+export interface LoadedModel {
+  target: PlanTarget;
+  backend: WebBackendInfo;
+  /** One line for the status bar: architecture, layers, visual tokens, load time. */
+  summary: string;
+}
+
+/** What the page asks of the engine worker. */
+export interface EngineApi {
+  load(
+    baseUrl: string,
+    options: { backend: WebBackend; onProgress: (p: LoadProgress) => void },
+  ): Promise<LoadedModel>;
+  setPlan(planJson: string | null): Promise<void>;
+  generate(
+    request: { image: Blob; prompt: string; maxNewTokens: number; arm: RunArm },
+    onToken: (text: string) => void,
+  ): Promise<RunResult>;
+  calibrate(
+    samples: readonly CalibrationSample[],
+    onProgress: (done: number, total: number) => void,
+  ): Promise<LcScores>;
+  abort(): void;
+}
+
+/** Text tokens the FLOPs estimate assumes before the first run: those of a golden sample's prompt. */
+let typicalTextTokens = 0;
+
+export function setTypicalTextTokens(count: number): void {
+  typicalTextTokens = count;
+}
+
+function pngBlob(bytes: Uint8Array): Blob {
+  return new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'image/png' });
+}
+
+export function createEngineApi(worker: Worker): EngineApi {
+  const client = new EngineWorkerClient(worker);
+  let lastPlan: string | null | undefined;
+  return {
+    async load(baseUrl, { backend, onProgress }) {
+      const info = await client.load({ baseUrl }, { backend, onProgress });
+      return {
+        target: {
+          identity: {
+            numLayers: info.numLayers,
+            fingerprint: info.fingerprint,
+            architecture: info.architecture,
+            hiddenSize: info.hiddenSize,
+          },
+          dims: info.flopsModel,
+          tokens: { visualTokens: info.visualTokens, textTokens: typicalTextTokens },
+        },
+        backend: info.backend,
+        summary: `${info.modelType} LLaVA, ${info.numLayers} decoder layers, hidden ${info.hiddenSize}, ${info.visualTokens} visual tokens per image; loaded in ${info.loadSeconds.toFixed(1)} s`,
+      };
+    },
+    async setPlan(planJson) {
+      // The worker rebuilds the planned decoder only when the plan really changed.
+      if (planJson === lastPlan) return;
+      await client.setPlan(planJson);
+      lastPlan = planJson;
+    },
+    async generate(request, onToken) {
+      const result = await client.generate(request, onToken);
+      return { text: result.text, stats: result.stats };
+    },
+    calibrate(samples, onProgress) {
+      return client.calibrate(
+        {
+          samples: samples.map((s) => ({ image: pngBlob(s.png), question: s.question, answer: s.answer })),
+          dataset: 'shapes calibration split (drawn in the page)',
+          createdWith: 'shortv playground',
+          seed: 0,
+        },
+        onProgress,
+      );
+    },
+    abort() {
+      client.abort();
+    },
+  };
+}

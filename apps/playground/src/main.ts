@@ -1,0 +1,72 @@
+import './style.css';
+import { createEngineApi, setTypicalTextTokens } from './engine-api.ts';
+import { Store } from './store.ts';
+import { calibrationSection } from './ui/calibration.ts';
+import { compareSection } from './ui/compare.ts';
+import { errorText, h } from './ui/dom.ts';
+import { imagePickerSection, type PageSample } from './ui/image-picker.ts';
+import { planEditorSection } from './ui/plan-editor.ts';
+import { StatusSection } from './ui/status.ts';
+
+const base = import.meta.env.BASE_URL;
+
+async function readSamples(): Promise<PageSample[]> {
+  const response = await fetch(`${base}samples/index.json`);
+  if (!response.ok) throw new Error(`samples/index.json: HTTP ${response.status}`);
+  return (await response.json()) as PageSample[];
+}
+
+async function start(): Promise<void> {
+  const app = document.getElementById('app')!;
+  const store = new Store();
+  const status = new StatusSection();
+  const params = new URLSearchParams(location.search);
+  const backend = params.get('backend') === 'webgpu' ? 'webgpu' : 'wasm';
+  const engine = createEngineApi(
+    new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module' }),
+  );
+  const samples = await readSamples().catch(() => []);
+  setTypicalTextTokens(samples[0]?.textTokens ?? 0);
+
+  app.append(
+    h(
+      'header',
+      {},
+      h('h1', {}, 'ShortV playground'),
+      h(
+        'p',
+        {},
+        'Freeze the visual tokens of the decoder layers where they barely matter, and see what it costs and saves. Everything runs in this page; nothing is sent anywhere.',
+      ),
+    ),
+    status.root,
+    imagePickerSection(store, base, samples),
+    compareSection(store, engine),
+    planEditorSection(store),
+    calibrationSection(store, engine),
+  );
+
+  try {
+    // ?model=URL loads another LLaVA folder served from this origin (or one that allows CORS).
+    const folder = new URL(params.get('model') ?? `${base}model/`, location.href).href;
+    const model = await engine.load(folder, {
+      backend,
+      onProgress: (p) => status.progress(p),
+    });
+    status.ready(
+      `ready: ${model.summary}`,
+      `backend: ${model.backend.backend}, ${model.backend.threads} thread(s)${
+        model.backend.fallbackReason ? ` (fell back to wasm: ${model.backend.fallbackReason})` : ''
+      }${crossOriginIsolated ? '' : '; the page is not cross-origin isolated, so wasm runs single-threaded'}`,
+    );
+    store.update({ target: model.target, busy: null });
+  } catch (e) {
+    status.failed(errorText(e));
+  }
+}
+
+start().catch((e) => {
+  document.body.append(
+    h('div', { class: 'error', role: 'alert' }, `The playground failed to start: ${errorText(e)}`),
+  );
+});
