@@ -5,9 +5,9 @@ import {
   type FileProgress,
   type WebBackend,
   type WebBackendInfo,
-} from '@shortv/runtime-web';
+} from '@shortv/runtime-web/client';
 import type { PlanTarget } from './plan-model.ts';
-import type { CalibrationSample } from './scenes.ts';
+import { type CalibrationSample, pngBlob } from './scenes.ts';
 
 export type RunArm = 'dense' | 'plan';
 export type LoadProgress = FileProgress;
@@ -28,7 +28,7 @@ export interface LoadedModel {
 export interface EngineApi {
   load(
     baseUrl: string,
-    options: { backend: WebBackend; onProgress: (p: LoadProgress) => void },
+    options: { backend: WebBackend; numThreads?: number; onProgress: (p: LoadProgress) => void },
   ): Promise<LoadedModel>;
   setPlan(planJson: string | null): Promise<void>;
   generate(
@@ -49,16 +49,12 @@ export function setTypicalTextTokens(count: number): void {
   typicalTextTokens = count;
 }
 
-function pngBlob(bytes: Uint8Array): Blob {
-  return new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'image/png' });
-}
-
 export function createEngineApi(worker: Worker): EngineApi {
   const client = new EngineWorkerClient(worker);
   let lastPlan: string | null | undefined;
   return {
-    async load(baseUrl, { backend, onProgress }) {
-      const info = await client.load({ baseUrl }, { backend, onProgress });
+    async load(baseUrl, { onProgress, ...options }) {
+      const info = await client.load({ baseUrl }, { ...options, onProgress });
       return {
         target: {
           identity: {

@@ -22,6 +22,8 @@ async function start(): Promise<void> {
   const status = new StatusSection();
   const params = new URLSearchParams(location.search);
   const backend = params.get('backend') === 'webgpu' ? 'webgpu' : 'wasm';
+  // ?threads=N overrides the wasm thread count (default: up to 4 when cross-origin isolated, else 1).
+  const threads = Number.parseInt(params.get('threads') ?? '', 10);
   const engine = createEngineApi(
     new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module' }),
   );
@@ -51,6 +53,7 @@ async function start(): Promise<void> {
     const folder = new URL(params.get('model') ?? `${base}model/`, location.href).href;
     const model = await engine.load(folder, {
       backend,
+      ...(threads >= 1 ? { numThreads: threads } : {}),
       onProgress: (p) => status.progress(p),
     });
     status.ready(

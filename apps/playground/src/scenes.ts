@@ -36,3 +36,7 @@ export function calibrationSamples(count: number, seed: number): CalibrationSamp
   }
   return out;
 }
+
+export function pngBlob(bytes: Uint8Array): Blob {
+  return new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'image/png' });
+}

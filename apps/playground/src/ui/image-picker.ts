@@ -1,4 +1,4 @@
-import { drawScene } from '../scenes.ts';
+import { drawScene, pngBlob } from '../scenes.ts';
 import type { Store } from '../store.ts';
 import { setQuestion } from './compare.ts';
 import { h } from './dom.ts';
@@ -11,10 +11,6 @@ export interface PageSample {
   question: string;
   expectedAnswer: string;
   textTokens: number;
-}
-
-function pngBlob(bytes: Uint8Array): Blob {
-  return new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'image/png' });
 }
 
 /** Choose the image: a golden sample, an uploaded file, or a random shapes scene drawn in the page. */
