@@ -85,7 +85,7 @@ export async function peerComparison(
   for (const arm of arms) {
     if (arm.run) continue;
     await engine.setPlan(arm.plan);
-    const bar = new ProgressBar(ctx.io, `eval ${arm.label.split(' (')[0]}`, !ctx.json);
+    const bar = new ProgressBar(ctx.io, `eval ${arm.label}`, !ctx.json);
     arm.run = await evaluate(engine, args.test, {
       label: arm.label,
       maxNewTokens: args.maxNewTokens,

@@ -65,11 +65,13 @@ export async function runSweep(
   for (let n = 0; n <= L; n++) {
     await engines.planned.setPlan(n === 0 ? null : buildPlan(lc, order.slice(0, n)));
     const timing = await measurePrefill(engines, samples.slice(0, options.timingSamples), {
-      repeats: 2,
+      repeats: 3,
       warmup: 1,
       signal: options.signal,
     });
-    prefillRatio.push(timing.ratio.ratioOfMedians);
+    // The median of per-sample ratios: each ratio pairs runs made moments apart, so load from other
+    // processes between samples cancels out better than in a ratio of medians.
+    prefillRatio.push(timing.ratio.medianOfRatios);
     timeBar.update(n + 1, L + 1);
   }
   timeBar.done(`prefill ratio at N = ${L}: ${prefillRatio[L]!.toFixed(3)}`);
