@@ -92,7 +92,7 @@ export function importPlan(target: PlanTarget, text: string): { plan: FreezePlan
   if (plan.prune || plan.withdraw) {
     throw new ShortvError(
       'E_PLAN_UNSUPPORTED',
-      'this plan also asks for FastV pruning or VTW withdrawal; the playground applies visual freezing only',
+      'this plan also asks for FastV pruning or VTW withdrawal; the playground edits visual-freeze plans only (run this one with `shortv run --plan` or the runtime-web worker)',
     );
   }
   const frozen = sortedLayers(plan.layers.filter((l) => l.visual === 'freeze').map((l) => l.index));

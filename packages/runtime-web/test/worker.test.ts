@@ -51,6 +51,37 @@ async function generateStreamed(arm: 'dense' | 'plan', sample = 0) {
 }
 
 describe('the engine worker protocol', () => {
+  it('runs plans with FastV pruning and VTW withdrawal as the engine does', async () => {
+    const { VlmEngine } = await import('@shortv/runtime-core');
+    const { memoryModelFolder } = await import('@shortv/models');
+    const { wasmTestPlatform } = await import('@shortv/runtime-core/testing');
+    const folder: Record<string, Uint8Array> = {};
+    for (const file of MODEL_SHAPES_FILES) folder[file] = readFileSync(join(modelShapesDir(), file));
+    const base = tinyFreezePlan(info.fingerprint, [10, 11], 12);
+    const plans = [
+      { ...base, prune: { afterLayer: 1, keep: 0.5 } },
+      { ...base, withdraw: { fromLayer: 6 } },
+    ];
+    for (const plan of plans) {
+      const text = serializePlan(plan);
+      await client.setPlan(text);
+      const { result } = await generateStreamed('plan', 2);
+      const engine = await VlmEngine.load(memoryModelFolder(folder), {
+        platform: await wasmTestPlatform(),
+        plan: JSON.parse(text),
+      });
+      const reference = await engine.run({
+        prompt: golden.samples[2]!.question,
+        images: [images[2]!],
+        maxNewTokens: 48,
+      });
+      await engine.dispose();
+      expect(result.text).toBe(reference.text);
+      expect(result.stats.flops.ratio).toBeCloseTo(reference.stats.flops.ratio, 12);
+    }
+    await client.setPlan(null);
+  });
+
   it('loads a model and describes it well enough to check and cost plans in the page', () => {
     expect(info).toMatchObject({
       architecture: 'llava',

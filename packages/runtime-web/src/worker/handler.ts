@@ -168,12 +168,6 @@ export function handleWorkerMessages(port: MessageEndpoint, options: WorkerHandl
     }
     const plan = parsePlan(planJson);
     checkPlanForModel(plan, model.info.identity);
-    if (plan.prune || plan.withdraw) {
-      throw new ShortvError(
-        'E_PLAN_UNSUPPORTED',
-        'this runtime applies visual-freeze layers only; the plan also asks for token pruning or withdrawal',
-      );
-    }
     if (model.planned) await model.planned.setPlan(plan);
     else model.planned = await VlmEngine.load(model.folder, { platform: model.platform, plan });
     model.plan = plan;
