@@ -13,6 +13,22 @@ export {
   SUPPORTED_TEXT_MODEL_TYPES,
   SUPPORTED_VISION_MODEL_TYPES,
 } from './config/types.ts';
+export type { TransformersJsDecoderForm } from './export/transformers-js/decoder.ts';
+export {
+  emitTransformersJsDecoderGraph,
+  TRANSFORMERS_JS_DIMS,
+  tjsEmbedWidth,
+} from './export/transformers-js/decoder.ts';
+export {
+  emitTransformersJsEmbedGraph,
+  emitTransformersJsVisionGraph,
+} from './export/transformers-js/encoders.ts';
+export type { TransformersJsFile } from './export/transformers-js/folder.ts';
+export {
+  additionalImageTokens,
+  TRANSFORMERS_JS_COPIED_FILES,
+  transformersJsFiles,
+} from './export/transformers-js/folder.ts';
 export {
   GRAPH_IO,
   padTextIndex,
