@@ -4,6 +4,7 @@ import { calibrateCommand } from './commands/calibrate.ts';
 import { datasetShapesCommand } from './commands/dataset.ts';
 import { demoCommand } from './commands/demo.ts';
 import { evalCommand } from './commands/eval.ts';
+import { exportCommand } from './commands/export.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { planCommand } from './commands/plan.ts';
 import { runCommand } from './commands/run.ts';
@@ -21,6 +22,7 @@ export const COMMANDS: readonly Command[] = [
   planCommand,
   evalCommand,
   sweepCommand,
+  exportCommand,
   datasetShapesCommand,
 ];
 
