@@ -11,6 +11,7 @@ import { assertValidModel } from './check.ts';
 import { createOpHelpers, isFloatAttribute, MS_DOMAIN, type OpHelpers, type OutputSpec } from './ops.ts';
 import {
   type AttributeProto,
+  DataLocation,
   type ModelProto,
   type NodeProto,
   type OnnxDType,
@@ -19,6 +20,13 @@ import {
   type TensorProto,
   type ValueInfoProto,
 } from './proto.ts';
+
+/** Where an external initializer's bytes are: a file name and a byte range in it. */
+export interface ExternalTensorRef {
+  location: string;
+  offset: number;
+  length: number;
+}
 
 /** A dimension: a fixed size, or a symbolic name shared by every dimension with the same name ('batch'). */
 export type Dim = number | string;
@@ -104,6 +112,31 @@ export class GraphBuilder {
   initializer(name: string, tensor: Tensor): string {
     this.claim(name, 'initializer');
     this.initializers.push(tensorToProto(tensor, name));
+    return name;
+  }
+
+  /**
+   * A named weight whose bytes live in an external data file (`location`, relative to the directory the
+   * runtime resolves external data against): the graph carries only the reference.
+   */
+  externalInitializer(
+    name: string,
+    dtype: OnnxDType,
+    dims: readonly number[],
+    ref: ExternalTensorRef,
+  ): string {
+    this.claim(name, 'initializer');
+    this.initializers.push({
+      name,
+      dims: [...dims],
+      dataType: onnxDataType(dtype),
+      dataLocation: DataLocation.EXTERNAL,
+      externalData: [
+        { key: 'location', value: ref.location },
+        { key: 'offset', value: String(ref.offset) },
+        { key: 'length', value: String(ref.length) },
+      ],
+    });
     return name;
   }
 

@@ -1,6 +1,6 @@
 export type { Attributes, AttributeValue } from './attributes.ts';
 export { FloatAttribute, float, tensorToProto } from './attributes.ts';
-export type { Dim, ToModelOptions } from './builder.ts';
+export type { Dim, ExternalTensorRef, ToModelOptions } from './builder.ts';
 export { DEFAULT_IR_VERSION, DEFAULT_OPSET_IMPORTS, GraphBuilder, valueInfo } from './builder.ts';
 export type { ModelProblem, ProblemKind } from './check.ts';
 export { assertValidModel, checkModel, OnnxInvalidError } from './check.ts';

@@ -20,6 +20,7 @@ import { createSampler, type SamplingOptions, validateSampling } from './samplin
 import { type ModelSessions, openDecoderSession, openModelSessions } from './sessions.ts';
 import { type GenerationStats, now } from './stats.ts';
 import { weightsDigest } from './weights-digest.ts';
+import { externalWeightsOf, openWeightsFile } from './weights-file.ts';
 
 export interface EngineOptions {
   /** Defaults to the highest-priority registered platform (import @shortv/runtime-node or -web). */
@@ -102,15 +103,35 @@ export class VlmEngine {
       );
     }
     const files = await readModelFiles(folder);
-    const model = await openLlavaModel(folder);
-    // Weights stay in memory so a new plan rebuilds only the decoder graph, without reading the folder again.
-    const weights = await model.weights.readAll();
-    await model.weights.close();
     const plan = options.plan ?? null;
     if (plan) checkPlanForModel(plan, VlmEngine.identity(files));
     checkDrops(plan);
-    const sessionOptions = options.session ?? {};
-    const graphKey = `${files.fingerprint}|weights:${weightsDigest(weights)}`;
+    const model = await openLlavaModel(folder);
+    let weights: WeightMap;
+    let sessionOptions: SessionOptions = options.session ?? {};
+    let graphKey: string;
+    try {
+      if (platform.weightsStore) {
+        // The weights live once in the store's file; every session (each plan, layerwise) maps it, and a
+        // new plan only emits a graph that references it: nothing is read or copied again.
+        const opened = await openWeightsFile(
+          platform.weightsStore,
+          folder,
+          files.config,
+          model.weights,
+          files.fingerprint,
+        );
+        weights = externalWeightsOf(opened.file);
+        sessionOptions = { ...sessionOptions, weightsFile: opened.file };
+        graphKey = `${files.fingerprint}|checkpoint:${opened.digest}|${opened.file.location}`;
+      } else {
+        // Without a store the graphs embed the weights, so they stay in memory for the next plan's graph.
+        weights = await model.weights.readAll();
+        graphKey = `${files.fingerprint}|weights:${weightsDigest(weights)}`;
+      }
+    } finally {
+      await model.weights.close();
+    }
     const sessions = await openModelSessions(
       platform,
       graphKey,

@@ -12,7 +12,15 @@ export type { CleanPass, LayerRunOptions, PreparedSequence } from './layerwise.t
 export { answerTokenIds, LayerwiseRunner } from './layerwise.ts';
 export type { ModelFiles, TensorEntry } from './model-files.ts';
 export { readModelFiles } from './model-files.ts';
-export type { GraphCache, RuntimePlatform, SessionOptions } from './platform.ts';
+export type {
+  GraphCache,
+  RuntimePlatform,
+  SessionOptions,
+  WeightsFile,
+  WeightsFileEntry,
+  WeightsFileWriter,
+  WeightsStore,
+} from './platform.ts';
 export { defaultPlatform, registerPlatform } from './platform.ts';
 export type { PromptIds } from './prompt.ts';
 export { buildPromptIds, IMAGE_PLACEHOLDER } from './prompt.ts';

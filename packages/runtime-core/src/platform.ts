@@ -4,6 +4,39 @@ import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 export interface SessionOptions {
   /** Threads ORT may use inside one operator (0 = ORT's default). */
   intraOpThreads?: number;
+  /**
+   * The weights file the graph's external initializers point into (set by the engine on platforms with a
+   * weights store): the platform tells ORT where it is.
+   */
+  weightsFile?: WeightsFile;
+}
+
+/** Where one stored weight is in a weights file. */
+export interface WeightsFileEntry {
+  readonly offset: number;
+  readonly length: number;
+  readonly dims: readonly number[];
+}
+
+/** A model's weights written once, as the graphs' external data: every session maps the same bytes. */
+export interface WeightsFile {
+  /** The file name graphs put in their external data `location`. */
+  readonly location: string;
+  readonly byteLength: number;
+  readonly entries: ReadonlyMap<string, WeightsFileEntry>;
+}
+
+/** Receives the stored weights in order while a weights file is written. */
+export interface WeightsFileWriter {
+  append(name: string, bytes: Uint8Array, dims: readonly number[]): Promise<void>;
+}
+
+/**
+ * Weights files by key. `open` returns the file for `key`, first writing it through `write` when the store
+ * does not hold a complete one; a partly written file is never returned.
+ */
+export interface WeightsStore {
+  open(key: string, write: (writer: WeightsFileWriter) => Promise<void>): Promise<WeightsFile>;
 }
 
 /**
@@ -24,6 +57,8 @@ export interface RuntimePlatform {
   createSession(model: Uint8Array, options?: SessionOptions): Promise<InferenceSession>;
   createTensor<T extends OrtTensorType>(type: T, data: DataTypeMap[T], dims: readonly number[]): OrtTensor;
   readonly graphCache?: GraphCache;
+  /** Present where sessions can share one weights file (external data) instead of embedding the weights. */
+  readonly weightsStore?: WeightsStore;
 }
 
 const platforms = new Map<string, { platform: RuntimePlatform; priority: number }>();

@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { GraphCache } from '@shortv/runtime-core';
 import { ShortvError } from '@shortv/tensor';
+import { evictToCap } from './cache-dir.ts';
 
 /*
  * Entry layout: the cached bytes, then a fixed-size trailer encoded as one length-delimited protobuf field
@@ -82,11 +83,20 @@ function readEntry(file: Uint8Array, key: string): Entry {
 export class DiskGraphCache implements GraphCache {
   readonly dir: string;
 
-  constructor(dir: string) {
+  /** Size cap of the whole directory (graphs and weights files), least recently used removed first. */
+  readonly maxBytes: number | undefined;
+
+  constructor(dir: string, options: { maxBytes?: number } = {}) {
     if (typeof dir !== 'string' || dir.length === 0) {
       throw new ShortvError('E_CACHE_DIR', 'the graph cache needs a directory path; pass a non-empty string');
     }
     this.dir = resolve(dir);
+    this.maxBytes = options.maxBytes;
+  }
+
+  /** Enforces the size cap, keeping `paths` (just written). */
+  async evict(paths: readonly string[]): Promise<void> {
+    if (this.maxBytes !== undefined) await evictToCap(this.dir, this.maxBytes, paths);
   }
 
   /** Where the entry for `key` lives; keys outside [A-Za-z0-9._-] (or too long) are stored under their hash. */
@@ -112,7 +122,12 @@ export class DiskGraphCache implements GraphCache {
       );
     }
     const entry = readEntry(file, key);
-    if (entry.kind === 'valid') return entry.bytes;
+    if (entry.kind === 'valid') {
+      // The mtime is the entry's last use, for least-recently-used eviction.
+      const now = new Date();
+      await utimes(path, now, now).catch(() => undefined);
+      return entry.bytes;
+    }
     // A damaged entry would fail again on every run; removing it lets the next put heal the cache.
     // (A put racing this removal only costs a later miss: entries are replaced, never edited in place.)
     if (entry.kind === 'corrupt') await rm(path, { force: true }).catch(() => undefined);
@@ -126,6 +141,7 @@ export class DiskGraphCache implements GraphCache {
       await mkdir(this.dir, { recursive: true });
       await writeFile(temp, [bytes, trailerFor(bytes, key)], { flag: 'wx' });
       await rename(temp, path);
+      await this.evict([path]);
     } catch (error) {
       await rm(temp, { force: true }).catch(() => undefined);
       // Windows refuses to rename over a file another writer holds open; that writer's entry is as good.

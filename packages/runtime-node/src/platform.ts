@@ -1,13 +1,26 @@
-import type { GraphCache, RuntimePlatform, SessionOptions } from '@shortv/runtime-core';
+import type { GraphCache, RuntimePlatform, SessionOptions, WeightsStore } from '@shortv/runtime-core';
 import { type DataTypeMap, type OrtTensorType, ShortvError } from '@shortv/tensor';
 import * as ort from 'onnxruntime-node';
+import { checkCacheMaxBytes, DEFAULT_CACHE_MAX_BYTES } from './cache-dir.ts';
 import { DiskGraphCache } from './graph-cache.ts';
+import { DiskWeightsStore, NodeWeightsFile } from './weights-store.ts';
 
 export interface NodePlatformOptions {
   /** Threads ORT may use inside one operator when a session does not say (0 or unset: ORT's default). */
   intraOpThreads?: number;
-  /** Directory for encoded graphs; without it the platform has no graph cache. */
+  /**
+   * Directory for encoded graphs and the weights files they reference; without it the platform has no
+   * graph cache and graphs embed their weights.
+   */
   cacheDir?: string;
+  /** Size cap of the cache directory in bytes (default 20 GiB); least recently used items go first. */
+  cacheMaxBytes?: number;
+  /**
+   * Keep ORT's weight prepacking on for sessions on a shared weights file. Prepacking copies every packed
+   * weight into each session (one more copy of the model per session) for a few percent of MatMul speed;
+   * off by default so sessions share the mapped file.
+   */
+  prepackWeights?: boolean;
 }
 
 function checkThreads(value: number | undefined, what: string): number | undefined {
@@ -24,17 +37,37 @@ function checkThreads(value: number | undefined, what: string): number | undefin
 /** The onnxruntime-node platform: CPU sessions of onnxruntime-node's own build, and an optional disk cache. */
 export function nodePlatform(options: NodePlatformOptions = {}): RuntimePlatform {
   const defaultThreads = checkThreads(options.intraOpThreads, 'intraOpThreads');
-  const graphCache: GraphCache | undefined =
-    options.cacheDir === undefined ? undefined : new DiskGraphCache(options.cacheDir);
+  const maxBytes = checkCacheMaxBytes(options.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES);
+  const diskCache =
+    options.cacheDir === undefined ? undefined : new DiskGraphCache(options.cacheDir, { maxBytes });
+  const graphCache: GraphCache | undefined = diskCache;
+  const weightsStore: WeightsStore | undefined =
+    diskCache && new DiskWeightsStore(diskCache.dir, (paths) => diskCache.evict(paths));
 
   return {
     name: 'node',
     ...(graphCache ? { graphCache } : {}),
+    ...(weightsStore ? { weightsStore } : {}),
 
     async createSession(model: Uint8Array, sessionOptions: SessionOptions = {}) {
       const threads = checkThreads(sessionOptions.intraOpThreads, 'intraOpThreads') ?? defaultThreads;
       const ortOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
       if (threads !== undefined) ortOptions.intraOpNumThreads = threads;
+      const weightsFile = sessionOptions.weightsFile;
+      if (weightsFile) {
+        if (!(weightsFile instanceof NodeWeightsFile)) {
+          throw new ShortvError(
+            'E_RUNTIME_OPTION',
+            `weights file ${weightsFile.location} was not written by this platform's weights store; load the model through an engine on this platform`,
+          );
+        }
+        // Graphs loaded from bytes have no directory of their own: ORT resolves external data here.
+        const session: Record<string, string> = {
+          model_external_initializers_file_folder_path: weightsFile.directory,
+        };
+        if (!options.prepackWeights) session.disable_prepacking = '1';
+        ortOptions.extra = { session };
+      }
       try {
         return await ort.InferenceSession.create(model, ortOptions);
       } catch (error) {

@@ -1,7 +1,13 @@
 import type { GraphBuilder } from '@shortv/onnx';
-import { ShortvError, Tensor } from '@shortv/tensor';
+import { ShortvError, type Tensor } from '@shortv/tensor';
 import type { Activation, LlavaConfig } from '../config/types.ts';
 import type { WeightMap } from '../reference/math.ts';
+import {
+  ExternalWeights,
+  type ExternalWeightTable,
+  materializeWeight,
+  type StoredWeight,
+} from './stored-weights.ts';
 
 /** Everything an emitter needs: the graph being built, the config, and float32 weights by canonical name. */
 export interface EmitContext {
@@ -11,6 +17,8 @@ export interface EmitContext {
   /** Initializers already added, by stored name: a weight used twice (e.g. one norm on all rows and on text rows) is stored once. */
   readonly stored: Map<string, V>;
   readonly options: EmitOptions;
+  /** Set when the weights live in an external data file: initializers reference it instead of holding bytes. */
+  readonly external?: ExternalWeightTable;
 }
 
 /** Optional fused operators (each checked for equality with the plain-op form in the tests). */
@@ -25,7 +33,8 @@ export function emitContext(
   weights: WeightMap,
   options: EmitOptions = {},
 ): EmitContext {
-  return { g, config, weights, stored: new Map(), options };
+  const external = weights instanceof ExternalWeights ? { external: weights.table } : {};
+  return { g, config, weights, stored: new Map(), options, ...external };
 }
 
 /** Value names in the graph. */
@@ -41,27 +50,31 @@ export function requireWeight(ctx: EmitContext, name: string): Tensor<'float32'>
 
 /** A weight as stored (norm gammas, biases, embeddings), under its canonical name. */
 export function plainWeight(ctx: EmitContext, name: string): V {
-  return store(ctx, name, () => requireWeight(ctx, name));
+  return store(ctx, { stored: name, source: name, transform: 'plain' });
 }
 
-function store(ctx: EmitContext, name: string, make: () => Tensor): V {
-  let value = ctx.stored.get(name);
+/** A weight stored under its canonical name with other dims (same elements in the same order). */
+export function reshapedWeight(ctx: EmitContext, name: string, dims: readonly number[]): V {
+  return store(ctx, { stored: name, source: name, transform: 'plain', dims });
+}
+
+function store(ctx: EmitContext, weight: StoredWeight): V {
+  let value = ctx.stored.get(weight.stored);
   if (value === undefined) {
-    value = ctx.g.initializer(name, make());
-    ctx.stored.set(name, value);
+    if (ctx.external) {
+      const ref = ctx.external.ref(weight);
+      value = ctx.g.externalInitializer(weight.stored, 'float32', ref.dims, ref);
+    } else {
+      value = ctx.g.initializer(weight.stored, materializeWeight(weight, requireWeight(ctx, weight.source)));
+    }
+    ctx.stored.set(weight.stored, value);
   }
   return value;
 }
 
 /** A PyTorch Linear weight [out, in] stored transposed to [in, out], so activations MatMul it directly. */
 export function transposedWeight(ctx: EmitContext, name: string, storedAs = `${name}.T`): V {
-  return store(ctx, storedAs, () => {
-    const w = requireWeight(ctx, name);
-    const [rows, cols] = w.dims as [number, number];
-    const out = new Float32Array(rows * cols);
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w.data[r * cols + c]!;
-    return new Tensor('float32', out, [cols, rows]);
-  });
+  return store(ctx, { stored: storedAs, source: name, transform: 'transpose' });
 }
 
 /** x W^T + b for the Linear named `prefix` (`prefix.weight`, optional `prefix.bias`), in scope `scope`. */

@@ -9,7 +9,7 @@ import {
   layerNorm,
   linear,
   plainWeight,
-  requireWeight,
+  reshapedWeight,
   scalar,
   type V,
 } from './common.ts';
@@ -72,8 +72,7 @@ function embeddings(ctx: EmitContext, pixels: V): V {
     );
     let h = g.op.Transpose(g.op.Reshape(conv, g.int64s([0, v.hiddenSize, -1])), { perm: [0, 2, 1] });
     if (v.classToken) {
-      const cls = requireWeight(ctx, 'vision.embeddings.class_embedding');
-      const clsRow = g.initializer('vision.embeddings.class_embedding', cls.reshape([1, 1, v.hiddenSize]));
+      const clsRow = reshapedWeight(ctx, 'vision.embeddings.class_embedding', [1, 1, v.hiddenSize]);
       const batch = g.op.Shape(pixels, { start: 0, end: 1 });
       const clsRows = g.op.Expand(clsRow, g.op.Concat([batch, g.int64s([1, v.hiddenSize])], { axis: 0 }));
       h = g.op.Concat([clsRows, h], { axis: 1 });
