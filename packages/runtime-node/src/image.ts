@@ -17,6 +17,8 @@ export interface DecodeImageOptions {
    * as PIL and Hugging Face processors do, so features match the Python reference).
    */
   applyIccProfile?: boolean;
+  /** Longest a decode may take (default 120 s); past it the decode stops with `E_IMAGE_TIMEOUT`. */
+  timeoutSeconds?: number;
 }
 
 /** RGB pixels plus what was read: the format and the full (orientation-applied) size before any downscale. */
@@ -28,6 +30,13 @@ export interface DecodedImage extends RgbImage {
 
 export const DEFAULT_MAX_PIXELS = 40_000_000;
 export const DEFAULT_MAX_INPUT_PIXELS = 1_000_000_000;
+export const DEFAULT_DECODE_TIMEOUT_SECONDS = 120;
+
+/**
+ * Deflate packs at most about 1032 bytes into one (258-byte matches in 2 bits), so the pixel data of a
+ * PNG needs at least its raw size over that ratio; 1100 leaves a margin.
+ */
+const MAX_DEFLATE_RATIO = 1100;
 
 const WHITE = { r: 255, g: 255, b: 255 };
 
@@ -80,11 +89,17 @@ function decodeError(source: string, error: unknown): ShortvError {
 
 async function decode(
   input: string | Buffer,
+  inputBytes: number,
   source: string,
   options: DecodeImageOptions,
 ): Promise<DecodedImage> {
   const maxPixels = checkPixelOption(options.maxPixels, DEFAULT_MAX_PIXELS, 'maxPixels');
   const maxInputPixels = checkPixelOption(options.maxInputPixels, DEFAULT_MAX_INPUT_PIXELS, 'maxInputPixels');
+  const timeoutSeconds = checkPixelOption(
+    options.timeoutSeconds,
+    DEFAULT_DECODE_TIMEOUT_SECONDS,
+    'timeoutSeconds',
+  );
   const base: SharpOptions = {
     failOn: 'error',
     ignoreIcc: options.applyIccProfile !== true,
@@ -117,6 +132,17 @@ async function decode(
     );
   }
 
+  // At 1 bit per pixel (the least a PNG stores) the rows need this many bytes before compression: a file
+  // far smaller than that is cut short or its header damaged, and decoding it would spend seconds on
+  // rows that are not there.
+  const leastRawBytes = height * (1 + Math.ceil(width / 8));
+  if (meta.format === 'png' && inputBytes * MAX_DEFLATE_RATIO < leastRawBytes) {
+    throw decodeError(
+      source,
+      new Error(`its header says ${width}x${height}, more than its ${inputBytes} bytes can hold`),
+    );
+  }
+
   const sourceWidth = meta.autoOrient?.width ?? width;
   const sourceHeight = meta.autoOrient?.height ?? height;
   let pipeline: Sharp = sharp(input, { ...base, limitInputPixels: maxInputPixels, autoOrient: true });
@@ -124,12 +150,24 @@ async function decode(
     const [w, h] = fitWithin(sourceWidth, sourceHeight, maxPixels);
     pipeline = pipeline.resize(w, h, { fit: 'fill' });
   }
-  pipeline = pipeline.flatten({ background: WHITE }).toColourspace('srgb').removeAlpha().raw();
+  pipeline = pipeline
+    .flatten({ background: WHITE })
+    .toColourspace('srgb')
+    .removeAlpha()
+    .raw()
+    .timeout({ seconds: timeoutSeconds });
 
   let result: { data: Buffer; info: OutputInfo };
   try {
     result = await pipeline.toBuffer({ resolveWithObject: true });
   } catch (error) {
+    if (error instanceof Error && /^timeout/i.test(error.message)) {
+      throw new ShortvError(
+        'E_IMAGE_TIMEOUT',
+        `${source} took more than ${timeoutSeconds} s to decode (${error.message.split('\n')[0]}); it may be damaged, or raise timeoutSeconds`,
+        { cause: error },
+      );
+    }
     throw decodeError(source, error);
   }
   const { data, info } = result;
@@ -156,8 +194,11 @@ async function decode(
 export async function decodeImageFile(path: string, options: DecodeImageOptions = {}): Promise<DecodedImage> {
   const file = resolve(path);
   let isFile: boolean;
+  let size: number;
   try {
-    isFile = (await stat(file)).isFile();
+    const info = await stat(file);
+    isFile = info.isFile();
+    size = info.size;
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -172,7 +213,7 @@ export async function decodeImageFile(path: string, options: DecodeImageOptions 
   if (!isFile) {
     throw new ShortvError('E_INPUT_NOT_A_FILE', `${file} is not a file; pass the path of an image file`);
   }
-  return decode(file, file, options);
+  return decode(file, size, file, options);
 }
 
 /** Decodes image bytes already in memory (an upload, a fetched body); same rules as decodeImageFile. */
@@ -182,5 +223,10 @@ export async function decodeImageBytes(
 ): Promise<DecodedImage> {
   const source = options.name ?? `the ${bytes.byteLength}-byte image`;
   if (bytes.byteLength === 0) throw decodeError(source, new Error('empty input'));
-  return decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), source, options);
+  return decode(
+    Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    bytes.byteLength,
+    source,
+    options,
+  );
 }

@@ -19,15 +19,32 @@ function present(obj: JsonObject, key: string): boolean {
 export function readInt(obj: JsonObject, key: string, fallback: number, path: string): number {
   if (!present(obj, key)) return fallback;
   const value = obj[key];
-  if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw configError(`${path}${key}`, `must be an integer, got ${JSON.stringify(value)}`);
+  // Past 2^53 integers are no longer exact, and no real size or id gets there.
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw configError(`${path}${key}`, `must be an integer below 2^53, got ${JSON.stringify(value)}`);
   }
   return value;
 }
 
-export function readPositiveInt(obj: JsonObject, key: string, fallback: number, path: string): number {
+export function readNonNegativeInt(obj: JsonObject, key: string, fallback: number, path: string): number {
+  const value = readInt(obj, key, fallback, path);
+  if (value < 0) throw configError(`${path}${key}`, `must be an integer >= 0, got ${value}`);
+  return value;
+}
+
+/** Most layers a tower may have: far above any real model, low enough that per-layer lists fit memory. */
+export const MAX_LAYERS = 4096;
+
+export function readPositiveInt(
+  obj: JsonObject,
+  key: string,
+  fallback: number,
+  path: string,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const value = readInt(obj, key, fallback, path);
   if (value <= 0) throw configError(`${path}${key}`, `must be a positive integer, got ${value}`);
+  if (value > max) throw configError(`${path}${key}`, `must be at most ${max}, got ${value}`);
   return value;
 }
 
@@ -42,6 +59,13 @@ export function readNumber(obj: JsonObject, key: string, fallback: number, path:
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw configError(`${path}${key}`, `must be a finite number, got ${JSON.stringify(value)}`);
   }
+  return value;
+}
+
+/** An epsilon or a base: a finite number above zero. */
+export function readPositiveNumber(obj: JsonObject, key: string, fallback: number, path: string): number {
+  const value = readNumber(obj, key, fallback, path);
+  if (!(value > 0)) throw configError(`${path}${key}`, `must be a number above 0, got ${value}`);
   return value;
 }
 

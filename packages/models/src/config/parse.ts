@@ -3,12 +3,15 @@ import {
   configError,
   isObject,
   type JsonObject,
+  MAX_LAYERS,
   readBool,
   readInt,
+  readNonNegativeInt,
   readNumber,
   readObject,
   readOptionalInt,
   readPositiveInt,
+  readPositiveNumber,
   readString,
 } from './fields.ts';
 import {
@@ -79,8 +82,13 @@ function parseRope(obj: JsonObject, path: string): { theta: number; scaling: Rop
   const params = readObject(obj, 'rope_parameters', path);
   const scalingObj = params ?? readObject(obj, 'rope_scaling', path);
   const theta = params
-    ? readNumber(params, 'rope_theta', readNumber(obj, 'rope_theta', 10000, path), `${path}rope_parameters.`)
-    : readNumber(obj, 'rope_theta', 10000, path);
+    ? readPositiveNumber(
+        params,
+        'rope_theta',
+        readPositiveNumber(obj, 'rope_theta', 10000, path),
+        `${path}rope_parameters.`,
+      )
+    : readPositiveNumber(obj, 'rope_theta', 10000, path);
   if (scalingObj === null) return { theta, scaling: null };
   const scalingPath = `${path}${params ? 'rope_parameters' : 'rope_scaling'}.`;
   const type = readString(
@@ -138,7 +146,7 @@ function parseText(obj: JsonObject, path: string): TextConfig {
   const numHeads = readPositiveInt(obj, 'num_attention_heads', 32, path);
   const numKvHeads = readPositiveInt(obj, 'num_key_value_heads', d.kvHeads ?? numHeads, path);
   const headDim = readPositiveInt(obj, 'head_dim', Math.floor(hiddenSize / numHeads), path);
-  const numLayers = readPositiveInt(obj, 'num_hidden_layers', 32, path);
+  const numLayers = readPositiveInt(obj, 'num_hidden_layers', 32, path, MAX_LAYERS);
   if (numHeads % numKvHeads !== 0) {
     throw configError(
       `${path}num_key_value_heads`,
@@ -159,7 +167,7 @@ function parseText(obj: JsonObject, path: string): TextConfig {
     numKvHeads,
     headDim,
     hiddenAct: readActivation(obj, 'hidden_act', 'silu', path),
-    rmsNormEps: readNumber(obj, 'rms_norm_eps', 1e-6, path),
+    rmsNormEps: readPositiveNumber(obj, 'rms_norm_eps', 1e-6, path),
     maxPositionEmbeddings: readPositiveInt(obj, 'max_position_embeddings', d.maxPos, path),
     ropeTheta: rope.theta,
     ropeScaling: rope.scaling,
@@ -192,14 +200,14 @@ function parseVision(obj: JsonObject, path: string): VisionConfig {
     modelType: type,
     hiddenSize,
     intermediateSize: readPositiveInt(obj, 'intermediate_size', 3072, path),
-    numLayers: readPositiveInt(obj, 'num_hidden_layers', 12, path),
+    numLayers: readPositiveInt(obj, 'num_hidden_layers', 12, path, MAX_LAYERS),
     numHeads,
     headDim: hiddenSize / numHeads,
     numChannels: readPositiveInt(obj, 'num_channels', 3, path),
     imageSize,
     patchSize,
     hiddenAct: readActivation(obj, 'hidden_act', clip ? 'quick_gelu' : 'gelu_pytorch_tanh', path),
-    layerNormEps: readNumber(obj, 'layer_norm_eps', clip ? 1e-5 : 1e-6, path),
+    layerNormEps: readPositiveNumber(obj, 'layer_norm_eps', clip ? 1e-5 : 1e-6, path),
     classToken: clip,
     preLayerNorm: clip,
     patchBias: !clip,
@@ -268,7 +276,12 @@ export function parseLlavaConfig(json: unknown): LlavaConfig {
     modelType: 'llava',
     text,
     vision,
-    imageTokenIndex: readInt(json, 'image_token_index', readInt(json, 'image_token_id', 32000, ''), ''),
+    imageTokenIndex: readNonNegativeInt(
+      json,
+      'image_token_index',
+      readNonNegativeInt(json, 'image_token_id', 32000, ''),
+      '',
+    ),
     visionFeatureLayers: layers,
     visionFeatureSelectStrategy: strategy,
     visionLayersUsed: Math.max(...layers),
