@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { CliIO, Command } from './command.ts';
+import { benchCommand } from './commands/bench.ts';
+import { cacheClearCommand, cacheLsCommand } from './commands/cache.ts';
 import { calibrateCommand } from './commands/calibrate.ts';
 import { datasetShapesCommand } from './commands/dataset.ts';
 import { demoCommand } from './commands/demo.ts';
@@ -23,6 +25,9 @@ export const COMMANDS: readonly Command[] = [
   evalCommand,
   sweepCommand,
   exportCommand,
+  benchCommand,
+  cacheLsCommand,
+  cacheClearCommand,
   datasetShapesCommand,
 ];
 

@@ -63,7 +63,7 @@ export function modelFolder(dir: string): ModelFolder {
 }
 
 /** Where encoded graphs are cached between runs: --cache-dir, $SHORTV_CACHE_DIR, or ~/.cache/shortv/graphs. */
-async function cacheDir(ctx: CommandContext): Promise<string | undefined> {
+export async function cacheDir(ctx: CommandContext): Promise<string | undefined> {
   if (ctx.values['no-cache'] === true) return undefined;
   const flag = stringFlag(ctx, 'cache-dir');
   const env = process.env.SHORTV_CACHE_DIR;
