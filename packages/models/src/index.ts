@@ -42,8 +42,20 @@ export { emitDecoderGraph, emitDecoderLayerGraph, emitHeadGraph } from './graphs
 export { emitEmbedGraph } from './graphs/embed.ts';
 export type { PrunedDecoderForm } from './graphs/pruned.ts';
 export { emitPrunedDecoderGraph } from './graphs/pruned.ts';
-export type { ExternalWeightRef, ExternalWeightTable, StoredWeight } from './graphs/stored-weights.ts';
-export { ExternalWeights, materializeWeight, storedDims } from './graphs/stored-weights.ts';
+export type {
+  ExternalWeightRef,
+  ExternalWeightTable,
+  QuantizedLinear,
+  StoredWeight,
+  WeightQuantization,
+} from './graphs/stored-weights.ts';
+export {
+  ExternalWeights,
+  materializeWeight,
+  quantizeLinear,
+  storedDims,
+  storedDType,
+} from './graphs/stored-weights.ts';
 export { listStoredWeights } from './graphs/stored-weights-list.ts';
 export { emitVisionGraph } from './graphs/vision.ts';
 export type { ReferenceDecoderInput, ReferenceDecoderOutput } from './reference/decoder.ts';

@@ -20,7 +20,7 @@ import { createSampler, type SamplingOptions, validateSampling } from './samplin
 import { type ModelSessions, openDecoderSession, openModelSessions } from './sessions.ts';
 import { type GenerationStats, now } from './stats.ts';
 import { weightsDigest } from './weights-digest.ts';
-import { externalWeightsOf, openWeightsFile } from './weights-file.ts';
+import { externalWeightsOf, openWeightsFile, quantizationOf, type WeightFormat } from './weights-file.ts';
 
 export interface EngineOptions {
   /** Defaults to the highest-priority registered platform (import @shortv/runtime-node or -web). */
@@ -28,6 +28,11 @@ export interface EngineOptions {
   session?: SessionOptions;
   /** A freeze plan to apply from the start (validated against the model). */
   plan?: FreezePlan | null;
+  /**
+   * How the decoder layers' Linear weights are held: 'fp32' (default), or block-quantized 'int4' / 'int8'
+   * for ORT's MatMulNBits (needs a platform with a weights store, e.g. runtime-node with a cache directory).
+   */
+  weights?: WeightFormat;
 }
 
 export interface GenerationRequest {
@@ -106,6 +111,14 @@ export class VlmEngine {
     const plan = options.plan ?? null;
     if (plan) checkPlanForModel(plan, VlmEngine.identity(files));
     checkDrops(plan);
+    const format = options.weights ?? 'fp32';
+    quantizationOf(format);
+    if (format !== 'fp32' && !platform.weightsStore) {
+      throw new ShortvError(
+        'E_RUNTIME_OPTION',
+        `${format} weights are written once to a weights file, and the ${platform.name} platform has no weights store: give it a cache directory, or use fp32 weights`,
+      );
+    }
     const model = await openLlavaModel(folder);
     let weights: WeightMap;
     let sessionOptions: SessionOptions = options.session ?? {};
@@ -120,8 +133,9 @@ export class VlmEngine {
           files.config,
           model.weights,
           files.fingerprint,
+          format,
         );
-        weights = externalWeightsOf(opened.file);
+        weights = externalWeightsOf(opened.file, quantizationOf(format));
         sessionOptions = { ...sessionOptions, weightsFile: opened.file };
         graphKey = `${files.fingerprint}|checkpoint:${opened.digest}|${opened.file.location}`;
       } else {

@@ -31,3 +31,5 @@ export { decoderFormKey, GRAPH_BUILDER_VERSION, openGraphSession } from './sessi
 export type { GenerationStats } from './stats.ts';
 export type { ChatMessage } from './tokenizer.ts';
 export { TextTokenizer } from './tokenizer.ts';
+export type { WeightFormat } from './weights-file.ts';
+export { checkpointDigest, QUANT_BLOCK_SIZE } from './weights-file.ts';

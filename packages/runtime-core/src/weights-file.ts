@@ -6,9 +6,11 @@ import {
   listStoredWeights,
   type ModelFolder,
   materializeWeight,
+  quantizeLinear,
   type StoredWeight,
+  type WeightQuantization,
 } from '@shortv/models';
-import { parseSafetensorsIndex, ShortvError } from '@shortv/tensor';
+import { parseSafetensorsIndex, ShortvError, type Tensor } from '@shortv/tensor';
 import type { WeightsFile, WeightsStore } from './platform.ts';
 import { GRAPH_BUILDER_VERSION } from './sessions.ts';
 
@@ -67,19 +69,35 @@ export async function checkpointDigest(folder: ModelFolder): Promise<string> {
 }
 
 /** Weights for the emitters that reference `file` instead of holding values. */
-export function externalWeightsOf(file: WeightsFile): ExternalWeights {
-  return new ExternalWeights({
-    ref(weight: StoredWeight): ExternalWeightRef {
-      const entry = file.entries.get(weight.stored);
-      if (!entry) {
-        throw new ShortvError(
-          'E_RUNTIME_WEIGHTS_FILE',
-          `the weights file ${file.location} has no ${weight.stored}; delete it (shortv cache clear) and load the model again`,
-        );
-      }
-      return { location: file.location, offset: entry.offset, length: entry.length, dims: entry.dims };
+export function externalWeightsOf(file: WeightsFile, quantization?: WeightQuantization): ExternalWeights {
+  return new ExternalWeights(
+    {
+      ref(weight: StoredWeight): ExternalWeightRef {
+        const entry = file.entries.get(weight.stored);
+        if (!entry) {
+          throw new ShortvError(
+            'E_RUNTIME_WEIGHTS_FILE',
+            `the weights file ${file.location} has no ${weight.stored}; delete it (shortv cache clear) and load the model again`,
+          );
+        }
+        return { location: file.location, offset: entry.offset, length: entry.length, dims: entry.dims };
+      },
     },
-  });
+    quantization,
+  );
+}
+
+/** How the decoder's Linear weights are held: fp32, or block-quantized to 4 or 8 bits (MatMulNBits). */
+export type WeightFormat = 'fp32' | 'int4' | 'int8';
+
+/** Block size of the quantized formats: onnxruntime-genai's choice for int4, a multiple of every head size. */
+export const QUANT_BLOCK_SIZE = 32;
+
+export function quantizationOf(format: WeightFormat): WeightQuantization | undefined {
+  if (format === 'fp32') return undefined;
+  if (format === 'int4') return { bits: 4, blockSize: QUANT_BLOCK_SIZE };
+  if (format === 'int8') return { bits: 8, blockSize: QUANT_BLOCK_SIZE };
+  throw new ShortvError('E_RUNTIME_OPTION', `weights must be fp32, int4 or int8, got '${String(format)}'`);
 }
 
 /**
@@ -93,17 +111,32 @@ export async function openWeightsFile(
   config: LlavaConfig,
   weights: LlavaWeights,
   fingerprint: string,
+  format: WeightFormat = 'fp32',
 ): Promise<{ file: WeightsFile; digest: string }> {
   const digest = await checkpointDigest(folder);
-  const stored = listStoredWeights(config, (name) => weights.shape(name));
-  const keyText = `${fingerprint}|${digest}|${GRAPH_BUILDER_VERSION}|fp32`;
+  const quantization = quantizationOf(format);
+  const stored = listStoredWeights(config, (name) => weights.shape(name), quantization);
+  const keyText = `${fingerprint}|${digest}|${GRAPH_BUILDER_VERSION}|${format}`;
   const key = hex(await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(keyText))).slice(
     0,
     32,
   );
   const file = await store.open(key, async (writer) => {
+    // A quantized weight's packed blocks and scales come from one quantization of one read.
+    let last: { source: string; quantized: ReturnType<typeof quantizeLinear> } | undefined;
     for (const weight of stored) {
-      const tensor = materializeWeight(weight, await weights.read(weight.source));
+      let tensor: Tensor;
+      if ((weight.transform === 'quantized' || weight.transform === 'scales') && quantization) {
+        if (last?.source !== weight.source) {
+          last = {
+            source: weight.source,
+            quantized: quantizeLinear(await weights.read(weight.source), quantization),
+          };
+        }
+        tensor = weight.transform === 'quantized' ? last.quantized.packed : last.quantized.scales;
+      } else {
+        tensor = materializeWeight(weight, await weights.read(weight.source));
+      }
       await writer.append(weight.stored, tensor.bytes(), tensor.dims);
     }
   });

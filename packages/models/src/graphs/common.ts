@@ -1,12 +1,15 @@
-import type { GraphBuilder } from '@shortv/onnx';
+import { type GraphBuilder, MS_DOMAIN } from '@shortv/onnx';
 import { ShortvError, type Tensor } from '@shortv/tensor';
 import type { Activation, LlavaConfig } from '../config/types.ts';
 import type { WeightMap } from '../reference/math.ts';
+import { expectedTensors } from '../weights/expected.ts';
 import {
   ExternalWeights,
   type ExternalWeightTable,
   materializeWeight,
   type StoredWeight,
+  storedDType,
+  type WeightQuantization,
 } from './stored-weights.ts';
 
 /** Everything an emitter needs: the graph being built, the config, and float32 weights by canonical name. */
@@ -19,6 +22,8 @@ export interface EmitContext {
   readonly options: EmitOptions;
   /** Set when the weights live in an external data file: initializers reference it instead of holding bytes. */
   readonly external?: ExternalWeightTable;
+  /** Decoder Linear weights are block-quantized (MatMulNBits) when set. */
+  readonly quantization?: WeightQuantization;
 }
 
 /** Optional fused operators (each checked for equality with the plain-op form in the tests). */
@@ -33,7 +38,10 @@ export function emitContext(
   weights: WeightMap,
   options: EmitOptions = {},
 ): EmitContext {
-  const external = weights instanceof ExternalWeights ? { external: weights.table } : {};
+  const external =
+    weights instanceof ExternalWeights
+      ? { external: weights.table, ...(weights.quantization ? { quantization: weights.quantization } : {}) }
+      : {};
   return { g, config, weights, stored: new Map(), options, ...external };
 }
 
@@ -63,7 +71,7 @@ function store(ctx: EmitContext, weight: StoredWeight): V {
   if (value === undefined) {
     if (ctx.external) {
       const ref = ctx.external.ref(weight);
-      value = ctx.g.externalInitializer(weight.stored, 'float32', ref.dims, ref);
+      value = ctx.g.externalInitializer(weight.stored, storedDType(weight), ref.dims, ref);
     } else {
       value = ctx.g.initializer(weight.stored, materializeWeight(weight, requireWeight(ctx, weight.source)));
     }
@@ -77,10 +85,45 @@ export function transposedWeight(ctx: EmitContext, name: string, storedAs = `${n
   return store(ctx, { stored: storedAs, source: name, transform: 'transpose' });
 }
 
+const shapeTables = new WeakMap<LlavaConfig, Map<string, readonly number[]>>();
+
+/** x W^T with W block-quantized: MatMulNBits reads the [out, in] layout as stored, no transpose. */
+function quantizedMatMul(ctx: EmitContext, x: V, name: string, q: WeightQuantization): V {
+  let shapes = shapeTables.get(ctx.config);
+  if (!shapes) {
+    shapes = expectedTensors(ctx.config);
+    shapeTables.set(ctx.config, shapes);
+  }
+  const [n, k] = shapes.get(name) as [number, number];
+  const packed = store(ctx, {
+    stored: `${name}.q${q.bits}`,
+    source: name,
+    transform: 'quantized',
+    quantization: q,
+  });
+  const scales = store(ctx, {
+    stored: `${name}.q${q.bits}.scales`,
+    source: name,
+    transform: 'scales',
+    quantization: q,
+  });
+  return ctx.g.node(
+    'MatMulNBits',
+    [x, packed, scales],
+    1,
+    { K: k, N: n, bits: q.bits, block_size: q.blockSize },
+    { domain: MS_DOMAIN },
+  )[0]!;
+}
+
 /** x W^T + b for the Linear named `prefix` (`prefix.weight`, optional `prefix.bias`), in scope `scope`. */
 export function linear(ctx: EmitContext, x: V, prefix: string, scope: string, bias: boolean): V {
   return ctx.g.scope(scope, () => {
-    const y = ctx.g.op.MatMul(x, transposedWeight(ctx, `${prefix}.weight`));
+    // Only the decoder layers' Linears are quantized: the LM head and the vision tower keep fp32.
+    const y =
+      ctx.quantization && prefix.startsWith('text.layers.')
+        ? quantizedMatMul(ctx, x, `${prefix}.weight`, ctx.quantization)
+        : ctx.g.op.MatMul(x, transposedWeight(ctx, `${prefix}.weight`));
     return bias ? ctx.g.op.Add(y, plainWeight(ctx, `${prefix}.bias`)) : y;
   });
 }

@@ -1,7 +1,13 @@
 import type { LlavaConfig } from '../config/types.ts';
 import { emitDecoderGraph } from './decoder.ts';
 import { emitEmbedGraph } from './embed.ts';
-import { type ExternalWeightRef, ExternalWeights, type StoredWeight, storedDims } from './stored-weights.ts';
+import {
+  type ExternalWeightRef,
+  ExternalWeights,
+  type StoredWeight,
+  storedDims,
+  type WeightQuantization,
+} from './stored-weights.ts';
 import { emitVisionGraph } from './vision.ts';
 
 /**
@@ -12,15 +18,19 @@ import { emitVisionGraph } from './vision.ts';
 export function listStoredWeights(
   config: LlavaConfig,
   shapeOf: (name: string) => readonly number[],
+  quantization?: WeightQuantization,
 ): StoredWeight[] {
   const seen = new Map<string, StoredWeight>();
-  const recording = new ExternalWeights({
-    ref(weight): ExternalWeightRef {
-      if (!seen.has(weight.stored)) seen.set(weight.stored, weight);
-      const dims = storedDims(weight, shapeOf(weight.source));
-      return { location: 'listing', offset: 0, length: 4 * dims.reduce((a, b) => a * b, 1), dims };
+  const recording = new ExternalWeights(
+    {
+      ref(weight): ExternalWeightRef {
+        if (!seen.has(weight.stored)) seen.set(weight.stored, weight);
+        const dims = storedDims(weight, shapeOf(weight.source));
+        return { location: 'listing', offset: 0, length: 4 * dims.reduce((a, b) => a * b, 1), dims };
+      },
     },
-  });
+    quantization,
+  );
   emitVisionGraph(config, recording);
   emitEmbedGraph(config, recording);
   emitDecoderGraph(config, recording, { kind: 'dense' });
