@@ -13,8 +13,34 @@ export function encodePng(image: RgbImage): Uint8Array {
   return encode({ width: image.width, height: image.height, data: image.data, channels: 3, depth: 8 });
 }
 
+/** Largest image decodePng reads: shapes images are at most 768x768; this leaves room for any. */
+export const MAX_PNG_PIXELS = 4096 * 4096;
+
+/** Deflate packs at most about 1032 bytes into one; 1100 leaves a margin. */
+const MAX_DEFLATE_RATIO = 1100;
+
+/**
+ * The header's size is checked before inflating: the decoder allocates for it up front, so a damaged
+ * header could claim gigapixels from a few hundred bytes.
+ */
+function checkHeader(bytes: Uint8Array): void {
+  if (bytes.length < 24) return; // too short for a header: the decoder says what is wrong
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const width = view.getUint32(16);
+  const height = view.getUint32(20);
+  // At 1 bit per pixel, the least a PNG stores, the rows hold this many bytes before compression.
+  const leastRawBytes = height * (1 + Math.ceil(width / 8));
+  if (width * height > MAX_PNG_PIXELS || bytes.length * MAX_DEFLATE_RATIO < leastRawBytes) {
+    throw new ShortvError(
+      'E_IMAGE_PNG',
+      `not a readable PNG: its header says ${width}x${height}, over ${MAX_PNG_PIXELS} pixels or more than its ${bytes.length} bytes can hold.`,
+    );
+  }
+}
+
 /** Decodes an 8-bit PNG (grey, grey+alpha, RGB or RGBA; alpha dropped) to RGB. */
 export function decodePng(bytes: Uint8Array): RgbImage {
+  checkHeader(bytes);
   let png: ReturnType<typeof decode>;
   try {
     png = decode(bytes);
@@ -29,6 +55,18 @@ export function decodePng(bytes: Uint8Array): RgbImage {
   }
   const { width, height, channels } = png;
   const src = png.data;
+  // A damaged header can still inflate: an empty size, or pixel data that does not fill the size.
+  if (
+    !(width >= 1 && height >= 1) ||
+    channels < 1 ||
+    channels > 4 ||
+    src.length !== width * height * channels
+  ) {
+    throw new ShortvError(
+      'E_IMAGE_PNG',
+      `not a readable PNG: its header says ${width}x${height} with ${channels} channels but it holds ${src.length} samples.`,
+    );
+  }
   const out = new Uint8Array(width * height * 3);
   for (let i = 0, p = 0; p < out.length; i += channels, p += 3) {
     if (channels >= 3) {
