@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { modelShapesDir } from '@shortv/model-shapes/node';
 import type { ModelFolder } from '@shortv/models';
 import { type FreezePlan, parsePlan } from '@shortv/plan';
-import { type EngineOptions, VlmEngine } from '@shortv/runtime-core';
+import { type EngineOptions, VlmEngine, type WeightFormat } from '@shortv/runtime-core';
 import { nodeModelFolder, nodePlatform } from '@shortv/runtime-node';
 import { ShortvError } from '@shortv/tensor';
 import type { CommandContext } from './command.ts';
@@ -17,6 +17,7 @@ export const MODEL_OPTIONS = {
   threads: { type: 'string' },
   'cache-dir': { type: 'string' },
   'no-cache': { type: 'boolean' },
+  weights: { type: 'string' },
 } as const;
 
 export const MODEL_OPTION_HELP: OptionHelpTable = {
@@ -36,7 +37,33 @@ export const MODEL_OPTION_HELP: OptionHelpTable = {
     default: '$SHORTV_CACHE_DIR, else ~/.cache/shortv/graphs',
   },
   'no-cache': { description: 'build the graphs in memory and cache nothing on disk' },
+  weights: {
+    value: 'fp32|int8|int4',
+    description:
+      'decoder Linear weights: fp32, or block-quantized to 8 or 4 bits (ONNX Runtime MatMulNBits; needs the cache)',
+    default: 'fp32',
+  },
 };
+
+const WEIGHT_FORMATS = ['fp32', 'int8', 'int4'] as const;
+
+/** --weights, checked. */
+export function weightFormat(ctx: CommandContext): WeightFormat {
+  const value = stringFlag(ctx, 'weights') ?? 'fp32';
+  if (!(WEIGHT_FORMATS as readonly string[]).includes(value)) {
+    throw new ShortvError(
+      'E_INPUT_WEIGHTS',
+      `--weights must be one of ${WEIGHT_FORMATS.join(', ')}, got "${value}"`,
+    );
+  }
+  if (value !== 'fp32' && ctx.values['no-cache'] === true) {
+    throw new ShortvError(
+      'E_INPUT_WEIGHTS',
+      `--weights ${value} writes the quantized weights to the cache directory: drop --no-cache (or use --weights fp32)`,
+    );
+  }
+  return value as WeightFormat;
+}
 
 /** The --model folder, or the bundled demo model when none is given. */
 export async function resolveModelDir(ctx: CommandContext): Promise<string> {
@@ -101,5 +128,5 @@ export async function loadEngine(
   // (measured 4x slower LC calibration on 2 cores with the pool); --threads 0 lets ORT choose.
   const threads = integerFlag(ctx, 'threads', 0, 256, 1);
   const platform = nodePlatform({ intraOpThreads: threads, cacheDir: await cacheDir(ctx) });
-  return VlmEngine.load(modelFolder(dir), { ...extra, platform, plan });
+  return VlmEngine.load(modelFolder(dir), { ...extra, platform, plan, weights: weightFormat(ctx) });
 }

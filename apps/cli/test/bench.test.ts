@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { modelShapesPackageDir } from '@shortv/model-shapes/node';
 import { openLlavaModel } from '@shortv/models';
 import { nodeModelFolder } from '@shortv/runtime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +41,7 @@ const small: BenchPreset = {
   frozenLayers: 2,
   visualTokens: [144],
   weights: 'fp32',
+  sweep: false,
 };
 
 describe('bench presets', () => {
@@ -70,6 +72,7 @@ describe('bench presets', () => {
       frozenLayers: [1, 2],
       reps: 2,
       textTokens: 16,
+      weights: 'int8',
     });
     const row = result.rows[0]!;
     expect(row.visualTokens).toBe(288);
@@ -99,6 +102,18 @@ describe('bench presets', () => {
     const r = await cli(['bench', '--preset', 'gpt-9', '--cache-dir', join(dir, 'cache')]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/unknown preset "gpt-9": use one of onevision-0.5b/);
+  });
+});
+
+describe('--weights', () => {
+  it('refuses an unknown format and quantized weights without the cache as user errors', async () => {
+    const image = join(modelShapesPackageDir(), 'samples', 'test-1-000000.png');
+    const unknown = await cli(['run', '--image', image, '--prompt', 'hi', '--weights', 'int3']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/--weights must be one of fp32, int8, int4, got "int3"/);
+    const noCache = await cli(['run', '--image', image, '--prompt', 'hi', '--weights', 'int4', '--no-cache']);
+    expect(noCache.code).toBe(1);
+    expect(noCache.err).toMatch(/drop --no-cache/);
   });
 });
 

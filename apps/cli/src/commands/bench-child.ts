@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { modelShapesPackageDir } from '@shortv/model-shapes/node';
 import { encodeModel, GraphBuilder } from '@shortv/onnx';
 import { parsePlan } from '@shortv/plan';
-import { buildPromptIds, VlmEngine } from '@shortv/runtime-core';
+import { buildPromptIds, VlmEngine, type WeightFormat } from '@shortv/runtime-core';
 import { decodeImageFile, nodeModelFolder, nodePlatform } from '@shortv/runtime-node';
 import { Tensor } from '@shortv/tensor';
 
@@ -38,6 +38,7 @@ export interface BenchChildInput {
   frozenLayers: number[];
   reps: number;
   textTokens: number;
+  weights: WeightFormat;
 }
 
 export interface MemorySample {
@@ -81,7 +82,7 @@ export function memorySample(): MemorySample {
 async function main(input: BenchChildInput): Promise<BenchChildResult> {
   const platform = nodePlatform({ cacheDir: input.cacheDir, intraOpThreads: input.threads });
   const started = performance.now();
-  const engine = await VlmEngine.load(nodeModelFolder(input.model), { platform });
+  const engine = await VlmEngine.load(nodeModelFolder(input.model), { platform, weights: input.weights });
   const loadMs = performance.now() - started;
   const loaded = memorySample();
   const files = engine.files;

@@ -20,6 +20,10 @@ export interface BenchPreset {
   readonly visualTokens: readonly number[];
   /** Weight format to run it in: what fits a 24 GB machine. */
   readonly weights: 'fp32' | 'int4' | 'int8';
+  /** Whether `--sweep` sweeps this preset's visual tokens (the small one: a 7B sweep would take an hour here). */
+  readonly sweep: boolean;
+  /** Thread counts and repeats when they must be fewer than asked (a 7B prefill takes minutes on 2 cores). */
+  readonly maxRuns?: { readonly threads: 'all'; readonly reps: number };
 }
 
 const QWEN2_COMMON = {
@@ -50,6 +54,7 @@ export const BENCH_PRESETS: Readonly<Record<string, BenchPreset>> = {
     frozenLayers: 14,
     visualTokens: [576, 1152],
     weights: 'fp32',
+    sweep: true,
   },
   'qwen2-1.5b': {
     name: 'qwen2-1.5b',
@@ -68,6 +73,7 @@ export const BENCH_PRESETS: Readonly<Record<string, BenchPreset>> = {
     frozenLayers: 17,
     visualTokens: [576],
     weights: 'fp32',
+    sweep: false,
   },
   'llava-1.5-7b': {
     name: 'llava-1.5-7b',
@@ -93,6 +99,8 @@ export const BENCH_PRESETS: Readonly<Record<string, BenchPreset>> = {
     frozenLayers: 19,
     visualTokens: [576],
     weights: 'int4',
+    sweep: false,
+    maxRuns: { threads: 'all', reps: 1 },
   },
 };
 

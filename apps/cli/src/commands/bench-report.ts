@@ -38,6 +38,8 @@ export interface PresetReport {
   /** Parameters x 4: the weights as fp32 compute holds them. */
   computeWeightBytes: number;
   preparedSeconds: number;
+  /** Interleaved repeats behind each median. */
+  reps: number;
   rows: ThreadRow[];
   sweep: {
     threads: number;
@@ -79,7 +81,8 @@ function presetSection(r: PresetReport): string {
     '',
     `${r.description}. ${(r.parameters / 1e9).toFixed(3)} B parameters; checkpoint ${r.checkpointDtype}, ${formatBytes(r.checkpointBytes)} on disk; ` +
       `weights file (${r.weights}, as the graphs reference it) ${formatBytes(r.weightsFileBytes)}; fp32 weight bytes ${formatBytes(r.computeWeightBytes)}. ` +
-      `ShortV plan (LC-free): the deepest ${r.frozenLayers.length} of ${r.numLayers} layers frozen (${r.frozenLayers.join(', ')}).`,
+      `ShortV plan (LC-free): the deepest ${r.frozenLayers.length} of ${r.numLayers} layers frozen (${r.frozenLayers.join(', ')}). ` +
+      `Medians of ${r.reps} interleaved repeat(s).`,
     '',
     table(
       [

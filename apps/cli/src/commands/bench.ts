@@ -32,8 +32,8 @@ function threadList(ctx: CommandContext): number[] {
 async function benchPreset(
   preset: BenchPreset,
   cache: string,
-  threads: number[],
-  reps: number,
+  askedThreads: number[],
+  askedReps: number,
   sweep: boolean,
   log: (line: string) => void,
 ): Promise<PresetReport> {
@@ -51,7 +51,10 @@ async function benchPreset(
     tokensPerImage: TOKENS_PER_IMAGE,
     frozenLayers: frozen,
     textTokens: TEXT_TOKENS,
+    weights: preset.weights,
   };
+  const threads = preset.maxRuns ? [Math.max(...askedThreads)] : askedThreads;
+  const reps = preset.maxRuns ? Math.min(askedReps, preset.maxRuns.reps) : askedReps;
   const rows: ThreadRow[] = [];
   let weightsFileBytes = 0;
   for (const n of threads) {
@@ -95,7 +98,7 @@ async function benchPreset(
     }
   }
   const sweepRows: PresetReport['sweep'] = [];
-  if (sweep) {
+  if (sweep && preset.sweep) {
     const n = Math.max(...threads);
     for (const visualTokens of SWEEP_VISUAL_TOKENS) {
       log(`${preset.name}: sweep at ${visualTokens} visual tokens (each plan in its own process)...`);
@@ -139,6 +142,7 @@ async function benchPreset(
     weightsFileBytes,
     computeWeightBytes: parameters * 4,
     preparedSeconds: (performance.now() - generated) / 1000,
+    reps,
     rows,
     sweep: sweepRows,
   };
@@ -215,7 +219,7 @@ export const benchCommand: Command = {
       date: started.toISOString(),
     };
     const command = `shortv bench --preset ${names.join(',')} --threads ${threads.join(',')} --reps ${reps}${sweep ? ' --sweep' : ''}`;
-    const skipped = presets.filter((p) => p.weights !== 'fp32').map((p) => p.name);
+    const skipped: string[] = [];
     const out = stringFlag(ctx, 'out');
     if (out) await writeFileAtomic(out, benchMarkdown({ machine, command, reports, skipped }));
     if (ctx.json) ctx.io.stdout(`${JSON.stringify({ machine, command, reports, skipped })}\n`);
