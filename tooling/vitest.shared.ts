@@ -9,7 +9,10 @@ export function packageTestConfig(options: { testTimeout?: number } = {}) {
     ssr: { resolve: { conditions, externalConditions: ['@shortv/source'] } },
     test: {
       include: ['test/**/*.test.ts'],
-      testTimeout: options.testTimeout ?? 30_000,
+      // A hang guard, not a speed check: turbo runs several packages' suites at once on two cores,
+      // where an ONNX test that takes 5 s alone can take 40 s.
+      testTimeout: options.testTimeout ?? 120_000,
+      hookTimeout: 120_000,
       pool: 'forks',
     },
   });
