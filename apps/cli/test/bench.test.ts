@@ -73,6 +73,7 @@ describe('bench presets', () => {
       reps: 2,
       textTokens: 16,
       weights: 'int8',
+      warmup: true,
     });
     const row = result.rows[0]!;
     expect(row.visualTokens).toBe(288);

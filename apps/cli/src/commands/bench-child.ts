@@ -39,6 +39,8 @@ export interface BenchChildInput {
   reps: number;
   textTokens: number;
   weights: WeightFormat;
+  /** An untimed prefill after each plan switch (off where one prefill takes minutes). */
+  warmup: boolean;
 }
 
 export interface MemorySample {
@@ -135,7 +137,7 @@ async function main(input: BenchChildInput): Promise<BenchChildResult> {
     for (let rep = 0; rep < input.reps; rep++) {
       if (input.arms.includes('dense')) {
         if (engine.activePlan !== null || rep === 0) await setPlan(null);
-        await prefill(images);
+        if (input.warmup) await prefill(images);
         const d = await prefill(images);
         denseMs.push(d.prefillMs);
         dense ??= memorySample();
@@ -144,7 +146,7 @@ async function main(input: BenchChildInput): Promise<BenchChildResult> {
       }
       if (input.arms.includes('shortv')) {
         if (engine.activePlan === null) await setPlan(plan);
-        await prefill(images);
+        if (input.warmup) await prefill(images);
         const s = await prefill(images);
         shortvMs.push(s.prefillMs);
         shortv ??= memorySample();

@@ -23,7 +23,7 @@ export interface BenchPreset {
   /** Whether `--sweep` sweeps this preset's visual tokens (the small one: a 7B sweep would take an hour here). */
   readonly sweep: boolean;
   /** Thread counts and repeats when they must be fewer than asked (a 7B prefill takes minutes on 2 cores). */
-  readonly maxRuns?: { readonly threads: 'all'; readonly reps: number };
+  readonly maxRuns?: { readonly threads: 'all'; readonly reps: number; readonly warmup: boolean };
 }
 
 const QWEN2_COMMON = {
@@ -52,7 +52,7 @@ export const BENCH_PRESETS: Readonly<Record<string, BenchPreset>> = {
     dtype: 'float32',
     shards: 1,
     frozenLayers: 14,
-    visualTokens: [576, 1152],
+    visualTokens: [576],
     weights: 'fp32',
     sweep: true,
   },
@@ -74,6 +74,7 @@ export const BENCH_PRESETS: Readonly<Record<string, BenchPreset>> = {
     visualTokens: [576],
     weights: 'fp32',
     sweep: false,
+    maxRuns: { threads: 'all', reps: 1, warmup: true },
   },
   'llava-1.5-7b': {
     name: 'llava-1.5-7b',
@@ -100,7 +101,7 @@ export const BENCH_PRESETS: Readonly<Record<string, BenchPreset>> = {
     visualTokens: [576],
     weights: 'int4',
     sweep: false,
-    maxRuns: { threads: 'all', reps: 1 },
+    maxRuns: { threads: 'all', reps: 1, warmup: false },
   },
 };
 
