@@ -6,12 +6,13 @@ import { UsageError } from '../errors.ts';
 import { writeFileAtomic } from '../files.ts';
 import { integerFlag, rejectPositionals, stringFlag } from '../flags.ts';
 import { cacheDir, MODEL_OPTION_HELP } from '../model.ts';
+import { benchPeers, checkPeer } from './bench-peer.ts';
 import { BENCH_PRESETS, type BenchPreset, presetFolder, TOKENS_PER_IMAGE } from './bench-presets.ts';
 import { benchMarkdown, benchText, type PresetReport, type ThreadRow } from './bench-report.ts';
 import { checkpointBytes, latestWeightsFileBytes, median, runChild } from './bench-run.ts';
 
 const USAGE =
-  'shortv bench --preset NAME[,NAME...] [--threads 1,2] [--reps N] [--sweep] [--out BENCHMARKS.md] [--cache-dir DIR] [--json]';
+  'shortv bench --preset NAME[,NAME...] [--threads 1,2] [--reps N] [--sweep] [--peer transformers.js] [--out BENCHMARKS.md] [--cache-dir DIR] [--json]';
 export const SWEEP_VISUAL_TOKENS = [144, 576, 1152, 2880] as const;
 const TEXT_TOKENS = 64;
 
@@ -159,6 +160,7 @@ export const benchCommand: Command = {
     threads: { type: 'string' },
     reps: { type: 'string' },
     sweep: { type: 'boolean' },
+    peer: { type: 'string' },
     out: { type: 'string' },
     'cache-dir': { type: 'string' },
   },
@@ -175,6 +177,11 @@ export const benchCommand: Command = {
     },
     sweep: {
       description: `also sweep visual tokens ${SWEEP_VISUAL_TOKENS.join(', ')} (prefill and peak memory per plan)`,
+    },
+    peer: {
+      value: 'NAME',
+      description:
+        'also run transformers.js on our dense and ShortV exports of each preset, interleaved with our runtime (prefill, decode tokens/s)',
     },
     out: { value: 'FILE', description: 'also write the report as Markdown (e.g. BENCHMARKS.md)' },
     'cache-dir': MODEL_OPTION_HELP['cache-dir']!,
@@ -199,6 +206,7 @@ export const benchCommand: Command = {
     const threads = threadList(ctx);
     const reps = integerFlag(ctx, 'reps', 1, 100, 3);
     const sweep = ctx.values.sweep === true;
+    const peer = checkPeer(stringFlag(ctx, 'peer'));
     const log = (line: string) => {
       if (!ctx.json) ctx.io.stderr(`${line}\n`);
     };
@@ -215,6 +223,8 @@ export const benchCommand: Command = {
         skipped.push(`${preset.name}: failed: ${reason}`);
       }
     }
+    const peers = peer ? await benchPeers(presets, cache, Math.max(...threads), reps, log) : null;
+    if (peers) skipped.push(...peers.skipped);
     const machine = {
       cpu: cpus()[0]?.model ?? 'unknown',
       cores: availableParallelism(),
@@ -222,11 +232,13 @@ export const benchCommand: Command = {
       node: process.version,
       date: started.toISOString(),
     };
-    const command = `shortv bench --preset ${names.join(',')} --threads ${threads.join(',')} --reps ${reps}${sweep ? ' --sweep' : ''}`;
+    const command = `shortv bench --preset ${names.join(',')} --threads ${threads.join(',')} --reps ${reps}${sweep ? ' --sweep' : ''}${peer ? ` --peer ${peer}` : ''}`;
+    const peerMarkdown = peers?.markdown ? `\n## Peer: ${peer}\n\n${peers.markdown}` : '';
     const out = stringFlag(ctx, 'out');
-    if (out) await writeFileAtomic(out, benchMarkdown({ machine, command, reports, skipped }));
-    if (ctx.json) ctx.io.stdout(`${JSON.stringify({ machine, command, reports, skipped })}\n`);
-    else ctx.io.stdout(benchText({ machine, command, reports, skipped }));
+    if (out) await writeFileAtomic(out, benchMarkdown({ machine, command, reports, skipped }) + peerMarkdown);
+    if (ctx.json)
+      ctx.io.stdout(`${JSON.stringify({ machine, command, reports, skipped, peer: peers?.runs ?? null })}\n`);
+    else ctx.io.stdout(benchText({ machine, command, reports, skipped }) + peerMarkdown);
     return 0;
   },
 };
