@@ -24,10 +24,10 @@ function hex(bytes: ArrayBuffer): string {
 /**
  * A digest of a folder's checkpoint that reads a few KiB per file instead of every weight: each
  * safetensors file's header (names, dtypes, shapes, offsets), its size, and 8 pages of 4 KiB spread evenly
- * over its tensor data. Two checkpoints of one architecture (a base model and its fine-tune) differ in
- * nearly every weight, so the sampled pages tell them apart; mtimes are left out so a copied folder keeps
- * its cached weights. A checkpoint edited only outside the sampled pages keeps the old digest:
- * `shortv cache clear` is the remedy for such hand edits.
+ * over its tensor data, the first and the last included. Two checkpoints of one architecture (a base
+ * model and its fine-tune) differ in nearly every weight, so the sampled pages tell them apart; mtimes
+ * are left out so a copied folder keeps its cached weights. A checkpoint edited only outside the sampled
+ * pages keeps the old digest: `shortv cache clear` is the remedy for such hand edits.
  */
 export async function checkpointDigest(folder: ModelFolder): Promise<string> {
   const files = (await folder.exists('model.safetensors.index.json'))
@@ -50,8 +50,10 @@ export async function checkpointDigest(folder: ModelFolder): Promise<string> {
       const dataStart = Math.min(source.size, 8 + headerBytes);
       parts.push((await source.read(8, dataStart - 8)).slice());
       const span = source.size - dataStart;
+      // Pages spread from the first byte of tensor data to the last, both ends included.
+      const last = Math.max(0, span - PAGE_BYTES);
       for (let i = 0; i < SAMPLED_PAGES && span > 0; i++) {
-        const at = dataStart + Math.floor((span * i) / SAMPLED_PAGES);
+        const at = dataStart + Math.floor((last * i) / (SAMPLED_PAGES - 1));
         parts.push((await source.read(at, Math.min(PAGE_BYTES, source.size - at))).slice());
       }
     } finally {
