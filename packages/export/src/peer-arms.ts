@@ -28,6 +28,11 @@ export interface ArmSettings {
   readonly newTokens: number;
   /** Graph cache and weights file for our engine (what a real-size model needs to load in reasonable time). */
   readonly cacheDir?: string;
+  /**
+   * Let ORT prepack our sessions' weights (a copy per session, as transformers.js' sessions always do) instead
+   * of sharing the mapped weights file; only matters with `cacheDir`.
+   */
+  readonly prepackWeights?: boolean;
 }
 
 const now = () => performance.now();
@@ -42,6 +47,7 @@ export async function ourArm(
     platform: nodePlatform({
       intraOpThreads: settings.threads,
       ...(settings.cacheDir ? { cacheDir: settings.cacheDir } : {}),
+      ...(settings.prepackWeights ? { prepackWeights: true } : {}),
     }),
     plan,
   });

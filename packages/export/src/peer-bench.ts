@@ -35,6 +35,7 @@ export interface PeerBenchReport {
   readonly reps: number;
   readonly prompts: number;
   readonly newTokens: number;
+  readonly prepackWeights: boolean;
   /** transformers.js and our runtime gave the same answer tokens on every run, dense and ShortV. */
   readonly sameTokens: boolean;
   readonly rows: readonly PeerBenchRow[];
@@ -145,6 +146,7 @@ export async function runPeerBench(options: PeerBenchOptions): Promise<PeerBench
       reps: options.reps,
       prompts: options.prompts.length,
       newTokens: options.newTokens,
+      prepackWeights: options.prepackWeights === true,
       sameTokens,
       rows: arms.map((arm, a) => ({
         arm: arm.name,
@@ -165,7 +167,7 @@ export function peerBenchMarkdown(title: string, r: PeerBenchReport): string {
   return [
     `### ${title}: transformers.js vs ShortV-TS`,
     '',
-    `ShortV freezes ${r.frozenLayers.length}/${r.numLayers} layers; one image (${r.visualTokens} visual tokens) per prompt; ${r.threads} thread(s) per arm; ${r.reps} repeats x ${r.prompts} prompt(s), arms interleaved; ${r.newTokens} new tokens; medians.`,
+    `ShortV freezes ${r.frozenLayers.length}/${r.numLayers} layers; one image (${r.visualTokens} visual tokens) per prompt; ${r.threads} thread(s) per arm; ${r.reps} repeats x ${r.prompts} prompt(s), arms interleaved; ${r.newTokens} new tokens; medians. ShortV-TS weights: ${r.prepackWeights ? 'prepacked per session (as transformers.js)' : 'one shared weights file, prepacking off (its default with a cache folder)'}.`,
     '',
     '| arm | prefill ms | prefill vs transformers.js dense | decode tokens/s | decode vs transformers.js dense | load s |',
     '| --- | --- | --- | --- | --- | --- |',

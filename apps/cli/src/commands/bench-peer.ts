@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type PeerBenchReport, peerBenchMarkdown, runPeerBench } from '@shortv/export/peer-bench';
 import { modelShapesGoldenPath, modelShapesPackageDir } from '@shortv/model-shapes/node';
+import { readModelFiles } from '@shortv/runtime-core';
+import { nodeModelFolder } from '@shortv/runtime-node';
 import { UsageError } from '../errors.ts';
 import { type BenchPreset, presetFolder } from './bench-presets.ts';
 
@@ -48,9 +51,21 @@ export async function benchPeers(
       (_, i) => numLayers - preset.frozenLayers + i,
     );
     try {
+      const dir = await presetFolder(preset, cache);
+      const files = await readModelFiles(nodeModelFolder(dir));
+      const fp32Bytes = files.tensors.reduce((sum, e) => sum + e.shape.reduce((a, b) => a * b, 1), 0) * 4;
+      // Measured on onevision-0.5b: the four arms (two transformers.js exports, two engines) hold about six
+      // fp32 copies of the model; the exports are fp32, whatever weight format the preset's own rows use.
+      if (fp32Bytes * 6 > totalmem() * 0.8) {
+        const gb = ((fp32Bytes * 6) / 2 ** 30).toFixed(0);
+        const reason = `needs about ${gb} GiB for four fp32 arms, more than this machine's ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
+        log(`${preset.name}: transformers.js peer skipped: ${reason}`);
+        skipped.push(`${preset.name} (transformers.js peer): skipped: ${reason}`);
+        continue;
+      }
       log(`${preset.name}: transformers.js peer rows (${reps} interleaved repeats)...`);
       const report = await runPeerBench({
-        modelDir: await presetFolder(preset, cache),
+        modelDir: dir,
         frozenLayers,
         prompts,
         reps,
