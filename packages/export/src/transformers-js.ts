@@ -19,6 +19,8 @@ export interface ExportRequest {
   readonly format: string;
   /** With a plan, the exported decoder freezes its layers' visual rows (ShortV form). */
   readonly plan?: FreezePlan | null;
+  /** Graphs with more tensor bytes than this keep them in `onnx/<name>.onnx_data` (default 1.5e9). */
+  readonly externalDataAbove?: number;
 }
 
 export interface ExportResult {
@@ -111,7 +113,13 @@ export async function exportModel(request: ExportRequest): Promise<ExportResult>
   const model = await openLlavaModel(folder);
   const weights = await model.weights.readAll();
   await model.weights.close();
-  const output = await transformersJsFiles(folder, files.config, weights, { frozenLayers });
+  const output = await transformersJsFiles(
+    folder,
+    files.config,
+    weights,
+    { frozenLayers },
+    request.externalDataAbove === undefined ? {} : { externalDataAbove: request.externalDataAbove },
+  );
   await mkdir(dirname(outDir), { recursive: true });
   const staging = join(dirname(outDir), `.${basename(outDir)}.partial-${randomBytes(6).toString('hex')}`);
   try {

@@ -24,7 +24,12 @@ export const TRANSFORMERS_JS_COPIED_FILES = [
 ] as const;
 
 /** Graphs whose tensors exceed this go to `<name>.onnx_data` next to the graph (protobuf stops at 2 GB). */
-const EXTERNAL_DATA_BYTES = 1.5e9;
+export const TRANSFORMERS_JS_EXTERNAL_DATA_BYTES = 1.5e9;
+
+export interface TransformersJsFilesOptions extends EmitOptions {
+  /** Move a graph's weights to `<name>.onnx_data` above this many bytes (default 1.5e9). */
+  readonly externalDataAbove?: number;
+}
 
 const SESSIONS = ['vision_encoder', 'embed_tokens', 'decoder_model_merged'] as const;
 
@@ -47,8 +52,8 @@ const text = (path: string, value: string): TransformersJsFile => ({
 const json = (path: string, value: unknown): TransformersJsFile =>
   text(path, `${JSON.stringify(value, null, 2)}\n`);
 
-function graphFiles(name: string, model: ModelProto): TransformersJsFile[] {
-  const large = model.graph !== undefined && graphTensorBytes(model.graph) > EXTERNAL_DATA_BYTES;
+function graphFiles(name: string, model: ModelProto, externalDataAbove: number): TransformersJsFile[] {
+  const large = model.graph !== undefined && graphTensorBytes(model.graph) > externalDataAbove;
   const location = `${name}.onnx_data`;
   const encoded = encodeModel(model, large ? { externalData: { location } } : {});
   const files: TransformersJsFile[] = [{ path: `onnx/${name}.onnx`, chunks: [encoded.bytes] }];
@@ -67,7 +72,7 @@ export async function transformersJsFiles(
   config: LlavaConfig,
   weights: WeightMap,
   form: TransformersJsDecoderForm,
-  options: EmitOptions = {},
+  options: TransformersJsFilesOptions = {},
 ): Promise<TransformersJsFile[]> {
   const files: TransformersJsFile[] = [];
   const graphs: Record<(typeof SESSIONS)[number], () => ModelProto> = {
@@ -77,7 +82,11 @@ export async function transformersJsFiles(
   };
   const external: Record<string, number> = {};
   for (const name of SESSIONS) {
-    const emitted = graphFiles(name, graphs[name]());
+    const emitted = graphFiles(
+      name,
+      graphs[name](),
+      options.externalDataAbove ?? TRANSFORMERS_JS_EXTERNAL_DATA_BYTES,
+    );
     if (emitted.length > 1) external[`${name}.onnx`] = 1;
     files.push(...emitted);
   }
