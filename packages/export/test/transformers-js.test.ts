@@ -152,6 +152,34 @@ describe('transformers.js opens the export and answers as our runtime does', () 
     expect(shortvVsDense).toBeGreaterThan(1e-2);
   });
 
+  it('answers a left-padded batch as our runtime answers each prompt (ShortV export, text rows from the mask)', async () => {
+    const side = sides.get('shortv')!;
+    const samples = golden.samples.slice(0, 4);
+    const texts = samples.map(
+      (s) =>
+        side.processor.tokenizer!.apply_chat_template([{ role: 'user', content: s.question }], {
+          tokenize: false,
+          add_generation_prompt: true,
+        }) as string,
+    );
+    const images = await Promise.all(
+      samples.map((s) => RawImage.read(join(modelShapesPackageDir(), s.image))),
+    );
+    const inputs = await side.processor(images, texts, { padding: true });
+    const mask = Array.from((inputs.attention_mask as TjsTensor).data as BigInt64Array);
+    expect(mask.filter((m) => m === 0n).length).toBeGreaterThan(0);
+    const out = (await side.model.generate({ ...inputs, max_new_tokens: 8, do_sample: false })) as TjsTensor;
+    const [rows, length] = out.dims as [number, number];
+    const promptLength = (inputs.input_ids as TjsTensor).dims[1]!;
+    const data = Array.from(out.data as BigInt64Array, Number);
+    for (let r = 0; r < rows; r++) {
+      const answer = data.slice(r * length + promptLength, (r + 1) * length).filter((id) => id !== EOS);
+      const image = await decodeImageFile(join(modelShapesPackageDir(), samples[r]!.image));
+      const ours = await side.engine.run({ prompt: samples[r]!.question, images: [image], maxNewTokens: 8 });
+      expect(answer.slice(0, ours.tokenIds.length)).toEqual(ours.tokenIds);
+    }
+  });
+
   for (const form of ['dense', 'shortv'] as const) {
     it.each(golden.samples.map((s) => [s.id, s] as const))(`${form}: %s`, async (_id, sample) => {
       const side = sides.get(form)!;
