@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModelShapesGolden } from '@shortv/model-shapes';
 import type { Plugin } from 'vite';
+import type { PlaygroundSample } from '../src/sample-index.ts';
 
 // Vite bundles this config without the workspace's source condition, so the bundled model's package
 // is read by path rather than imported.
@@ -10,18 +11,6 @@ const MODEL_SHAPES = fileURLToPath(new URL('../../../packages/model-shapes/', im
 const modelShapesDir = () => join(MODEL_SHAPES, 'model');
 const modelShapesSamplesDir = () => join(MODEL_SHAPES, 'samples');
 const modelShapesGoldenPath = () => join(MODEL_SHAPES, 'golden', 'golden.json');
-
-/** One golden question of the bundled model, as the page lists it (`samples/index.json`). */
-export interface PlaygroundSample {
-  id: string;
-  /** File name under `samples/`. */
-  image: string;
-  family: string;
-  question: string;
-  expectedAnswer: string;
-  /** Prompt tokens besides the image's: what a typical question costs the decoder. */
-  textTokens: number;
-}
 
 function sampleIndex(): PlaygroundSample[] {
   const golden = JSON.parse(readFileSync(modelShapesGoldenPath(), 'utf8')) as ModelShapesGolden;

@@ -1,19 +1,20 @@
 import './style.css';
 import { createEngineApi, setTypicalTextTokens } from './engine-api.ts';
+import type { PlaygroundSample } from './sample-index.ts';
 import { Store } from './store.ts';
 import { calibrationSection } from './ui/calibration.ts';
 import { compareSection } from './ui/compare.ts';
 import { errorText, h } from './ui/dom.ts';
-import { imagePickerSection, type PageSample } from './ui/image-picker.ts';
+import { imagePickerSection } from './ui/image-picker.ts';
 import { planEditorSection } from './ui/plan-editor.ts';
 import { StatusSection } from './ui/status.ts';
 
 const base = import.meta.env.BASE_URL;
 
-async function readSamples(): Promise<PageSample[]> {
+async function readSamples(): Promise<PlaygroundSample[]> {
   const response = await fetch(`${base}samples/index.json`);
   if (!response.ok) throw new Error(`samples/index.json: HTTP ${response.status}`);
-  return (await response.json()) as PageSample[];
+  return (await response.json()) as PlaygroundSample[];
 }
 
 async function start(): Promise<void> {

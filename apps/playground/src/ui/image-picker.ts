@@ -1,20 +1,15 @@
+import type { PlaygroundSample } from '../sample-index.ts';
 import { drawScene, pngBlob } from '../scenes.ts';
 import type { Store } from '../store.ts';
 import { setQuestion } from './compare.ts';
 import { h } from './dom.ts';
 
-/** A golden sample of the bundled model, as `samples/index.json` lists it. */
-export interface PageSample {
-  id: string;
-  image: string;
-  family: string;
-  question: string;
-  expectedAnswer: string;
-  textTokens: number;
-}
-
 /** Choose the image: a golden sample, an uploaded file, or a random shapes scene drawn in the page. */
-export function imagePickerSection(store: Store, base: string, samples: readonly PageSample[]): HTMLElement {
+export function imagePickerSection(
+  store: Store,
+  base: string,
+  samples: readonly PlaygroundSample[],
+): HTMLElement {
   const preview = h('img', {
     class: 'preview',
     alt: 'the image the question is about',
