@@ -184,7 +184,11 @@ def tokenizer_config_json() -> dict:
 
 
 def preprocessor_config_json(s: LlavaSettings) -> dict:
-    size = s.vision.image_size
+    return clip_preprocessor_config(s.vision.image_size)
+
+
+def clip_preprocessor_config(size: int) -> dict:
+    """A CLIPImageProcessor config for square images of `size` pixels, as the bundled model ships it."""
     return {
         "image_processor_type": "CLIPImageProcessor",
         "processor_class": "LlavaProcessor",

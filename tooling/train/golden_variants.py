@@ -24,7 +24,7 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from data import EOS, IMAGE, IMAGE_MEAN, IMAGE_STD, WordTokenizer, prompt_text  # noqa: E402
-from export import write_json, write_safetensors  # noqa: E402
+from export import clip_preprocessor_config, write_json, write_safetensors  # noqa: E402
 from variants import VariantLlava, randomize_  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -236,21 +236,7 @@ def preprocessor_config(v: dict) -> dict:
             "image_std": SIGLIP_MEAN_STD,
             "do_convert_rgb": True,
         }
-    return {
-        "image_processor_type": "CLIPImageProcessor",
-        "processor_class": "LlavaProcessor",
-        "do_resize": True,
-        "size": {"shortest_edge": size},
-        "resample": 3,
-        "do_center_crop": True,
-        "crop_size": {"height": size, "width": size},
-        "do_rescale": True,
-        "rescale_factor": 1 / 255,
-        "do_normalize": True,
-        "image_mean": IMAGE_MEAN,
-        "image_std": IMAGE_STD,
-        "do_convert_rgb": True,
-    }
+    return clip_preprocessor_config(size)
 
 
 def embed_std(cfg: dict) -> float:
