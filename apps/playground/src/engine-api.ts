@@ -28,7 +28,13 @@ export interface LoadedModel {
 export interface EngineApi {
   load(
     baseUrl: string,
-    options: { backend: WebBackend; numThreads?: number; onProgress: (p: LoadProgress) => void },
+    options: {
+      backend: WebBackend;
+      numThreads?: number;
+      /** Text tokens the FLOPs estimate assumes until a question is run (a typical prompt's). */
+      textTokens: number;
+      onProgress: (p: LoadProgress) => void;
+    },
   ): Promise<LoadedModel>;
   setPlan(planJson: string | null): Promise<void>;
   generate(
@@ -42,18 +48,11 @@ export interface EngineApi {
   abort(): void;
 }
 
-/** Text tokens the FLOPs estimate assumes before the first run: those of a golden sample's prompt. */
-let typicalTextTokens = 0;
-
-export function setTypicalTextTokens(count: number): void {
-  typicalTextTokens = count;
-}
-
 export function createEngineApi(worker: Worker): EngineApi {
   const client = new EngineWorkerClient(worker);
   let lastPlan: string | null | undefined;
   return {
-    async load(baseUrl, { onProgress, ...options }) {
+    async load(baseUrl, { onProgress, textTokens, ...options }) {
       const info = await client.load({ baseUrl }, { ...options, onProgress });
       return {
         target: {
@@ -64,7 +63,7 @@ export function createEngineApi(worker: Worker): EngineApi {
             hiddenSize: info.hiddenSize,
           },
           dims: info.flopsModel,
-          tokens: { visualTokens: info.visualTokens, textTokens: typicalTextTokens },
+          tokens: { visualTokens: info.visualTokens, textTokens },
         },
         backend: info.backend,
         summary: `${info.modelType} LLaVA, ${info.numLayers} decoder layers, hidden ${info.hiddenSize}, ${info.visualTokens} visual tokens per image; loaded in ${info.loadSeconds.toFixed(1)} s`,

@@ -1,5 +1,5 @@
 import './style.css';
-import { createEngineApi, setTypicalTextTokens } from './engine-api.ts';
+import { createEngineApi } from './engine-api.ts';
 import type { PlaygroundSample } from './sample-index.ts';
 import { Store } from './store.ts';
 import { calibrationSection } from './ui/calibration.ts';
@@ -29,7 +29,6 @@ async function start(): Promise<void> {
     new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module' }),
   );
   const samples = await readSamples().catch(() => []);
-  setTypicalTextTokens(samples[0]?.textTokens ?? 0);
 
   app.append(
     h(
@@ -54,6 +53,7 @@ async function start(): Promise<void> {
     const folder = new URL(params.get('model') ?? `${base}model/`, location.href).href;
     const model = await engine.load(folder, {
       backend,
+      textTokens: samples[0]?.textTokens ?? 0,
       ...(threads >= 1 ? { numThreads: threads } : {}),
       onProgress: (p) => status.progress(p),
     });
