@@ -32,7 +32,7 @@ export interface ArmSettings {
    * Let ORT prepack our sessions' weights (a copy per session, as transformers.js' sessions always do) instead
    * of sharing the mapped weights file; only matters with `cacheDir`.
    */
-  readonly prepackWeights?: boolean;
+  readonly prepackWeights?: boolean | 'auto';
 }
 
 const now = () => performance.now();
@@ -47,7 +47,7 @@ export async function ourArm(
     platform: nodePlatform({
       intraOpThreads: settings.threads,
       ...(settings.cacheDir ? { cacheDir: settings.cacheDir } : {}),
-      ...(settings.prepackWeights ? { prepackWeights: true } : {}),
+      ...(settings.prepackWeights !== undefined ? { prepackWeights: settings.prepackWeights } : {}),
     }),
     plan,
   });

@@ -35,7 +35,8 @@ export interface PeerBenchReport {
   readonly reps: number;
   readonly prompts: number;
   readonly newTokens: number;
-  readonly prepackWeights: boolean;
+  /** How our engines held their weights: 'embedded' in each graph, or a shared file with a prepacking setting. */
+  readonly weights: string;
   /** transformers.js and our runtime gave the same answer tokens on every run, dense and ShortV. */
   readonly sameTokens: boolean;
   readonly rows: readonly PeerBenchRow[];
@@ -146,7 +147,11 @@ export async function runPeerBench(options: PeerBenchOptions): Promise<PeerBench
       reps: options.reps,
       prompts: options.prompts.length,
       newTokens: options.newTokens,
-      prepackWeights: options.prepackWeights === true,
+      // Without a cache folder the graphs embed their weights, which ORT always prepacks.
+      weights:
+        options.cacheDir === undefined
+          ? 'embedded'
+          : `shared, prepacking ${options.prepackWeights ?? 'auto'}`,
       sameTokens,
       rows: arms.map((arm, a) => ({
         arm: arm.name,
@@ -167,7 +172,7 @@ export function peerBenchMarkdown(title: string, r: PeerBenchReport): string {
   return [
     `### ${title}: transformers.js vs ShortV-TS`,
     '',
-    `ShortV freezes ${r.frozenLayers.length}/${r.numLayers} layers; one image (${r.visualTokens} visual tokens) per prompt; ${r.threads} thread(s) per arm; ${r.reps} repeats x ${r.prompts} prompt(s), arms interleaved; ${r.newTokens} new tokens; medians. ShortV-TS weights: ${r.prepackWeights ? 'prepacked per session (as transformers.js)' : 'one shared weights file, prepacking off (its default with a cache folder)'}.`,
+    `ShortV freezes ${r.frozenLayers.length}/${r.numLayers} layers; one image (${r.visualTokens} visual tokens) per prompt; ${r.threads} thread(s) per arm; ${r.reps} repeats x ${r.prompts} prompt(s), arms interleaved; ${r.newTokens} new tokens; medians. ShortV-TS weights: ${r.weights === 'embedded' ? 'embedded in each graph and prepacked per session (as transformers.js)' : `one weights file shared by the sessions, ORT prepacking ${r.weights.replace('shared, prepacking ', '')}`}.`,
     '',
     '| arm | prefill ms | prefill vs transformers.js dense | decode tokens/s | decode vs transformers.js dense | load s |',
     '| --- | --- | --- | --- | --- | --- |',

@@ -19,7 +19,8 @@ function itemName(file: string): { key: string; kind: CacheItem['kind'] } | unde
   if (file.startsWith('.')) return undefined;
   const weights = /^(weights-[A-Za-z0-9_-]+)\.(bin|json)$/.exec(file);
   if (weights) return { key: weights[1]!, kind: 'weights' };
-  if (file.endsWith('.onnx')) return { key: file, kind: 'graph' };
+  // .onnx: entries of the uncompressed layout, still listed so that eviction and `cache clear` reach them.
+  if (file.endsWith('.onnx.gz') || file.endsWith('.onnx')) return { key: file, kind: 'graph' };
   return undefined;
 }
 

@@ -1,16 +1,23 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
 import type { GraphCache } from '@shortv/runtime-core';
 import { ShortvError } from '@shortv/tensor';
 import { evictToCap } from './cache-dir.ts';
 
 /*
- * Entry layout: the cached bytes, then a fixed-size trailer encoded as one length-delimited protobuf field
- * that ONNX does not define. Protobuf readers skip unknown fields, so an entry holding an ONNX model is
- * itself a loadable .onnx file (ORT, Netron), while the trailer lets `get` prove the entry is whole.
- * Trailer payload: magic (8) | byte length, u64 LE (8) | sha256 of the bytes (32) | sha256 of the key (32).
+ * Entry layout: the cached bytes gzip-compressed, then a fixed-size trailer that lets `get` prove the entry
+ * is whole. Graphs that reference an external weights file are mostly names and small constants, and gzip
+ * shrinks them about tenfold: a demo's few dozen graph forms then cost a fraction of the weights on disk.
+ * (`head -c -83 entry | gunzip > graph.onnx` gives the plain graph, for Netron or ORT by path.)
+ * Trailer: a length-delimited protobuf field prefix, kept from the uncompressed layout, and the payload
+ * magic (8) | stored byte length, u64 LE (8) | sha256 of the stored bytes (32) | sha256 of the key (32).
  */
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+const ENTRY_SUFFIX = '.onnx.gz';
 const TRAILER_FIELD = 1999;
 const MAGIC = new TextEncoder().encode('shortvgc');
 const PAYLOAD_BYTES = 8 + 8 + 32 + 32;
@@ -69,15 +76,15 @@ function readEntry(file: Uint8Array, key: string): Entry {
   at += 8;
   if (view.getBigUint64(at, true) !== BigInt(trailerAt)) return { kind: 'corrupt' };
   at += 8;
-  const bytes = file.subarray(0, trailerAt);
-  if (!equalBytes(sha256(bytes), trailer.subarray(at, at + 32))) return { kind: 'corrupt' };
+  const stored = file.subarray(0, trailerAt);
+  if (!equalBytes(sha256(stored), trailer.subarray(at, at + 32))) return { kind: 'corrupt' };
   // A whole entry written under another key: a hashed-name or case-insensitive file system collision.
   if (!equalBytes(sha256(key), trailer.subarray(at + 32, at + 64))) return { kind: 'other-key' };
-  return { kind: 'valid', bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+  return { kind: 'valid', bytes: new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength) };
 }
 
 /**
- * A GraphCache in a directory: one `<key>.onnx` per entry, verified on every read (a truncated,
+ * A GraphCache in a directory: one `<key>.onnx.gz` per entry, verified on every read (a truncated,
  * corrupted or foreign entry is a miss, never data) and replaced atomically on write.
  */
 export class DiskGraphCache implements GraphCache {
@@ -105,7 +112,7 @@ export class DiskGraphCache implements GraphCache {
       throw new ShortvError('E_CACHE_KEY', 'a graph cache key must be a non-empty string');
     }
     const name = SAFE_KEY.test(key) ? key : `key-${Buffer.from(sha256(key)).toString('hex')}`;
-    return join(this.dir, `${name}.onnx`);
+    return join(this.dir, `${name}${ENTRY_SUFFIX}`);
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -123,14 +130,17 @@ export class DiskGraphCache implements GraphCache {
     }
     const entry = readEntry(file, key);
     if (entry.kind === 'valid') {
-      // The mtime is the entry's last use, for least-recently-used eviction.
-      const now = new Date();
-      await utimes(path, now, now).catch(() => undefined);
-      return entry.bytes;
+      const bytes = await gunzipAsync(entry.bytes).catch(() => undefined);
+      if (bytes) {
+        // The mtime is the entry's last use, for least-recently-used eviction.
+        const now = new Date();
+        await utimes(path, now, now).catch(() => undefined);
+        return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      }
     }
     // A damaged entry would fail again on every run; removing it lets the next put heal the cache.
     // (A put racing this removal only costs a later miss: entries are replaced, never edited in place.)
-    if (entry.kind === 'corrupt') await rm(path, { force: true }).catch(() => undefined);
+    if (entry.kind !== 'other-key') await rm(path, { force: true }).catch(() => undefined);
     return undefined;
   }
 
@@ -138,8 +148,9 @@ export class DiskGraphCache implements GraphCache {
     const path = this.entryPath(key);
     const temp = join(this.dir, `.${randomBytes(8).toString('hex')}.${process.pid}.tmp`);
     try {
+      const stored = await gzipAsync(bytes);
       await mkdir(this.dir, { recursive: true });
-      await writeFile(temp, [bytes, trailerFor(bytes, key)], { flag: 'wx' });
+      await writeFile(temp, [stored, trailerFor(stored, key)], { flag: 'wx' });
       await rename(temp, path);
       await this.evict([path]);
     } catch (error) {

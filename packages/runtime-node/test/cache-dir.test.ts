@@ -48,9 +48,9 @@ describe('cache directory size cap', () => {
   it('a graph cache hit marks the entry used, so a put evicts the other one', async () => {
     const cache = new DiskGraphCache(dir, { maxBytes: 1 });
     await cache.put('first', new Uint8Array(64));
-    expect((await readdir(dir)).sort()).toEqual(['first.onnx']);
+    expect((await readdir(dir)).sort()).toEqual(['first.onnx.gz']);
     await cache.put('second', new Uint8Array(64));
-    expect((await readdir(dir)).sort()).toEqual(['second.onnx']);
+    expect((await readdir(dir)).sort()).toEqual(['second.onnx.gz']);
   });
 
   it('clears every item and reports what it removed', async () => {

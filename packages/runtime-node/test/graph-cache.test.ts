@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import type { ShortvError } from '@shortv/tensor';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DiskGraphCache } from '../src/graph-cache.ts';
@@ -26,7 +27,7 @@ describe('DiskGraphCache', () => {
     const back = await cache.get('vision-0123abcd');
     expect(back).toBeInstanceOf(Uint8Array);
     expect(Buffer.from(back!).equals(Buffer.from(bytes))).toBe(true);
-    expect(await readdir(join(root, 'a', 'b'))).toEqual(['vision-0123abcd.onnx']);
+    expect(await readdir(join(root, 'a', 'b'))).toEqual(['vision-0123abcd.onnx.gz']);
   });
 
   it('stores empty bytes and replaces an entry on a second put', async () => {
@@ -41,7 +42,8 @@ describe('DiskGraphCache', () => {
     const cache = new DiskGraphCache(root);
     await cache.put('decoder-dense', bytesOf(4096, 3));
     const path = cache.entryPath('decoder-dense');
-    for (const cut of [4096 + 82, 4000, 10, 0]) {
+    const size = (await stat(path)).size;
+    for (const cut of [size - 1, size - 82, Math.floor(size / 2), 10, 0]) {
       await cache.put('decoder-dense', bytesOf(4096, 3));
       await truncate(path, cut);
       expect(await cache.get('decoder-dense')).toBeUndefined();
@@ -55,12 +57,27 @@ describe('DiskGraphCache', () => {
     await cache.put('embed', bytes);
     const path = cache.entryPath('embed');
     const good = await readFile(path);
-    for (const at of [0, 150, 299, 300, 302, 303, 311, 320, good.length - 1]) {
+    // The compressed data, then the trailer's field prefix (3), magic (8), length (8) and the two hashes.
+    const trailerAt = good.length - 83;
+    const inTrailer = [0, 2, 3, 10, 11, 19, 20, 51, 52, 82].map((i) => trailerAt + i);
+    for (const at of [0, 1, 9, Math.floor(trailerAt / 2), trailerAt - 1, ...inTrailer]) {
       const bad = Buffer.from(good);
       bad[at]! ^= 0x10;
       await writeFile(path, bad);
       expect(await cache.get('embed'), `flipped byte ${at}`).toBeUndefined();
     }
+  });
+
+  it('keeps entries compressed: a gunzipped entry is the graph', async () => {
+    const cache = new DiskGraphCache(root);
+    // Graph-like bytes: the same names and attributes over and over.
+    const graph = new TextEncoder().encode(
+      '/model/layers.0/self_attn/MatMul_output_0 location offset length '.repeat(2000),
+    );
+    await cache.put('decoder-dense', graph);
+    const file = await readFile(cache.entryPath('decoder-dense'));
+    expect(file.length).toBeLessThan(graph.length / 10);
+    expect(gunzipSync(file.subarray(0, file.length - 83)).equals(Buffer.from(graph))).toBe(true);
   });
 
   it('treats bytes with extra data appended as a miss', async () => {
@@ -80,7 +97,7 @@ describe('DiskGraphCache', () => {
     }
     const files = await readdir(root);
     expect(files).toHaveLength(keys.length);
-    for (const file of files) expect(file).toMatch(/^key-[0-9a-f]{64}\.onnx$/);
+    for (const file of files) expect(file).toMatch(/^key-[0-9a-f]{64}\.onnx\.gz$/);
   });
 
   it('does not hand one key the entry of another that landed on the same file', async () => {
@@ -102,7 +119,7 @@ describe('DiskGraphCache', () => {
     const winner = versions.find((v) => v.length === back!.length);
     expect(winner, `no put had length ${back!.length}`).toBeInstanceOf(Uint8Array);
     expect(Buffer.from(back!).equals(Buffer.from(winner!))).toBe(true);
-    expect(await readdir(join(root, 'fresh'))).toEqual(['decoder-shortv-3.4.onnx']);
+    expect(await readdir(join(root, 'fresh'))).toEqual(['decoder-shortv-3.4.onnx.gz']);
   });
 
   it('refuses an empty directory path or key', async () => {

@@ -93,4 +93,38 @@ describe('weights shared through one external data file', () => {
     expect(after.bytes).toBe(before.bytes);
     expect(after.lastUsed.getTime()).toBeGreaterThanOrEqual(before.lastUsed.getTime());
   });
+
+  it('stores a tied embedding table once and still matches PyTorch', async () => {
+    const tied = join(import.meta.dirname, 'fixtures', 'golden-variants', 'llama-tied-embeddings');
+    const golden = JSON.parse(readFileSync(join(tied, 'golden.json'), 'utf8')) as {
+      image: string;
+      question: string;
+      last_logits: number[];
+    };
+    const tiedDir = join(dir, 'tied');
+    const engine = await VlmEngine.load(nodeModelFolder(tied), {
+      platform: nodePlatform({ intraOpThreads: 1, cacheDir: tiedDir }),
+    });
+    try {
+      const logits = await engine.promptLogits({
+        prompt: golden.question,
+        images: [await decodeImageFile(join(tied, golden.image))],
+      });
+      expect(maxAbsDiff(logits, Float32Array.from(golden.last_logits))).toBeLessThan(1e-3);
+    } finally {
+      await engine.dispose();
+    }
+    const index = JSON.parse(
+      readFileSync(
+        join(tiedDir, (await readdir(tiedDir)).find((f) => /^weights-.*\.json$/.test(f))!),
+        'utf8',
+      ),
+    ) as { byteLength: number; entries: [string, { length: number }][] };
+    const names = index.entries.map(([name]) => name);
+    // The LM head's transposed table serves the embeddings too; no second copy.
+    expect(names).toContain('text.embed_tokens.weight.T');
+    expect(names).not.toContain('text.embed_tokens.weight');
+    const tensorBytes = index.entries.reduce((n, [, e]) => n + e.length, 0);
+    expect(tensorBytes).toBeLessThanOrEqual((await stat(join(tied, 'model.safetensors'))).size);
+  });
 });
