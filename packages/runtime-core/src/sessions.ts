@@ -14,7 +14,7 @@ import type { RuntimePlatform, SessionOptions } from './platform.ts';
  * Bumped whenever the emitted graphs change for the same weights, so cached graphs of an older builder
  * are never reused.
  */
-export const GRAPH_BUILDER_VERSION = 'llava-2';
+export const GRAPH_BUILDER_VERSION = 'llava-1';
 
 async function sha256Hex(text: string): Promise<string> {
   const digest = await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));

@@ -1,7 +1,7 @@
 import { GraphBuilder, type ModelProto } from '@shortv/onnx';
 import type { LlavaConfig } from '../config/types.ts';
 import type { WeightMap } from '../reference/math.ts';
-import { emitContext, plainWeight, transposedWeight } from './common.ts';
+import { emitContext, plainWeight } from './common.ts';
 
 /**
  * Token embeddings as a graph: `input_ids` [B, S] int64 -> `inputs_embeds` [B, S, d]. A graph rather than a
@@ -13,15 +13,9 @@ export function emitEmbedGraph(config: LlavaConfig, weights: WeightMap): ModelPr
   const g = new GraphBuilder('llava_embed_tokens');
   const ctx = emitContext(g, config, weights);
   const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
-  const rows = g.scope('/model/embed_tokens', () => {
-    if (!config.tieWordEmbeddings) {
-      return g.op.Gather(plainWeight(ctx, 'text.embed_tokens.weight'), ids, { axis: 0 });
-    }
-    // Tied: the table is also the LM head, which stores it transposed [d, vocab] for its MatMul. Gathering
-    // that copy's columns ([d, B, S], then to [B, S, d]) keeps one copy of the table in the weights file.
-    const columns = g.op.Gather(transposedWeight(ctx, 'text.embed_tokens.weight'), ids, { axis: 1 });
-    return g.op.Transpose(columns, { perm: [1, 2, 0] });
-  });
+  const rows = g.scope('/model/embed_tokens', () =>
+    g.op.Gather(plainWeight(ctx, 'text.embed_tokens.weight'), ids, { axis: 0 }),
+  );
   g.output('inputs_embeds', 'float32', ['batch', 'seq', config.text.hiddenSize], { from: rows });
   return g.toModel({ docString: 'LLaVA token embeddings: input_ids -> inputs_embeds' });
 }
