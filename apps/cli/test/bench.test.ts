@@ -5,6 +5,7 @@ import { modelShapesPackageDir } from '@shortv/model-shapes/node';
 import { openLlavaModel } from '@shortv/models';
 import { nodeModelFolder } from '@shortv/runtime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { benchPreset } from '../src/commands/bench.ts';
 import { type BenchPreset, writePresetFolder } from '../src/commands/bench-presets.ts';
 import { realisedShare } from '../src/commands/bench-report.ts';
 import { runChild } from '../src/commands/bench-run.ts';
@@ -85,6 +86,19 @@ describe('bench presets', () => {
     expect(result.memory.end.hwmKiB).toBeGreaterThanOrEqual(result.memory.loaded.rssKiB);
     expect(result.memory.dense!.pssKiB).toBeGreaterThan(0);
     expect((await readdir(join(dir, 'cache'))).some((f) => f.startsWith('weights-'))).toBe(true);
+  });
+
+  it('runs a preset end to end, the first load (writing the weights file) in a process of its own', async () => {
+    const cache = join(dir, 'preset-cache');
+    const first = await benchPreset(small, cache, [1], 1, false, () => {});
+    expect(first.firstLoad.wroteWeightsFile).toBe(true);
+    expect(first.firstLoad.peakRssBytes).toBeGreaterThan(0);
+    expect(first.rows).toHaveLength(1);
+    expect(first.rows[0]!.denseMs).toBeGreaterThan(0);
+    expect(first.weightsFileBytes).toBeGreaterThan(0);
+    const again = await benchPreset(small, cache, [1], 1, false, () => {});
+    expect(again.firstLoad.wroteWeightsFile).toBe(false);
+    expect(again.weightsFileBytes).toBe(first.weightsFileBytes);
   });
 
   it('measures the MatMul peak in a child process', async () => {

@@ -38,6 +38,8 @@ export interface PresetReport {
   /** Parameters x 4: the weights as fp32 compute holds them. */
   computeWeightBytes: number;
   preparedSeconds: number;
+  /** The load before the measured ones, in a process of its own: it writes the weights file on first use. */
+  firstLoad: { wroteWeightsFile: boolean; loadMs: number; peakRssBytes: number };
   /** Interleaved repeats behind each median. */
   reps: number;
   /** Whether each timed prefill followed an untimed one on the same session. */
@@ -84,7 +86,10 @@ function presetSection(r: PresetReport): string {
     `${r.description}. ${(r.parameters / 1e9).toFixed(3)} B parameters; checkpoint ${r.checkpointDtype}, ${formatBytes(r.checkpointBytes)} on disk; ` +
       `weights file (${r.weights}, as the graphs reference it) ${formatBytes(r.weightsFileBytes)}; fp32 weight bytes ${formatBytes(r.computeWeightBytes)}. ` +
       `ShortV plan (LC-free): the deepest ${r.frozenLayers.length} of ${r.numLayers} layers frozen (${r.frozenLayers.join(', ')}). ` +
-      `Medians of ${r.reps} interleaved repeat(s)${r.warmup ? ', each after an untimed warm-up prefill' : ', no warm-up prefill (one takes minutes here)'}.`,
+      `Medians of ${r.reps} interleaved repeat(s)${r.warmup ? ', each after an untimed warm-up prefill' : ', no warm-up prefill (one takes minutes here)'}. ` +
+      `First load, before the rows below (own process): ${r.firstLoad.wroteWeightsFile ? 'wrote the weights file,' : 'the weights file was already cached,'} ` +
+      `${f1(r.firstLoad.loadMs / 1000)} s, peak RSS ${formatBytes(r.firstLoad.peakRssBytes)} (${f2(r.firstLoad.peakRssBytes / r.computeWeightBytes)}x the fp32 weight bytes); ` +
+      'the rows load from the cached file.',
     '',
     table(
       [

@@ -83,3 +83,8 @@ export async function latestWeightsFileBytes(cacheDir: string): Promise<number> 
   const weights = (await listCacheItems(cacheDir)).filter((i) => i.kind === 'weights');
   return weights.at(-1)?.bytes ?? 0;
 }
+
+/** The weights files in the cache, by data file name. */
+export async function weightsFileNames(cacheDir: string): Promise<string[]> {
+  return (await listCacheItems(cacheDir)).filter((i) => i.kind === 'weights').map((i) => i.files.sort()[0]!);
+}

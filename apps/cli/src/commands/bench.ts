@@ -9,7 +9,7 @@ import { cacheDir, MODEL_OPTION_HELP } from '../model.ts';
 import { benchPeers, checkPeer } from './bench-peer.ts';
 import { BENCH_PRESETS, type BenchPreset, presetFolder, TOKENS_PER_IMAGE } from './bench-presets.ts';
 import { benchMarkdown, benchText, type PresetReport, type ThreadRow } from './bench-report.ts';
-import { checkpointBytes, latestWeightsFileBytes, median, runChild } from './bench-run.ts';
+import { checkpointBytes, latestWeightsFileBytes, median, runChild, weightsFileNames } from './bench-run.ts';
 
 const USAGE =
   'shortv bench --preset NAME[,NAME...] [--threads 1,2] [--reps N] [--sweep] [--peer transformers.js] [--out BENCHMARKS.md] [--cache-dir DIR] [--json]';
@@ -30,7 +30,7 @@ function threadList(ctx: CommandContext): number[] {
   return list;
 }
 
-async function benchPreset(
+export async function benchPreset(
   preset: BenchPreset,
   cache: string,
   askedThreads: number[],
@@ -58,6 +58,22 @@ async function benchPreset(
   const threads = preset.maxRuns ? [Math.max(...askedThreads)] : askedThreads;
   const reps = preset.maxRuns ? Math.min(askedReps, preset.maxRuns.reps) : askedReps;
   const rows: ThreadRow[] = [];
+  // The first load of a checkpoint converts it into the weights file (one tensor at a time); later loads map
+  // that file. Done in a process of its own so the measured engines below are what every later load costs.
+  log(`${preset.name}: first load (writes the weights file unless the cache has it)...`);
+  const weightsBefore = new Set(await weightsFileNames(cache));
+  const first = await runChild({
+    ...base,
+    arms: [],
+    threads: Math.max(...threads),
+    visualTokens: [],
+    reps: 0,
+  });
+  const firstLoad = {
+    wroteWeightsFile: (await weightsFileNames(cache)).some((name) => !weightsBefore.has(name)),
+    loadMs: first.loadMs,
+    peakRssBytes: first.memory.end.hwmKiB * 1024,
+  };
   let weightsFileBytes = 0;
   for (const n of threads) {
     log(`${preset.name}: MatMul peak at ${n} thread(s)...`);
@@ -144,6 +160,7 @@ async function benchPreset(
     weightsFileBytes,
     computeWeightBytes: parameters * 4,
     preparedSeconds: (performance.now() - generated) / 1000,
+    firstLoad,
     reps,
     warmup: base.warmup,
     rows,
