@@ -90,7 +90,8 @@ describe('bench presets', () => {
 
   it('runs a preset end to end, the first load (writing the weights file) in a process of its own', async () => {
     const cache = join(dir, 'preset-cache');
-    const first = await benchPreset(small, cache, [1], 1, false, () => {});
+    const first = await benchPreset(small, cache, [1], 1, false, () => {}, true);
+    expect(first.prepackWeights).toBe('on');
     expect(first.firstLoad.wroteWeightsFile).toBe(true);
     expect(first.firstLoad.peakRssBytes).toBeGreaterThan(0);
     expect(first.rows).toHaveLength(1);
@@ -117,6 +118,17 @@ describe('bench presets', () => {
     const r = await cli(['bench', '--preset', 'gpt-9', '--cache-dir', join(dir, 'cache')]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/unknown preset "gpt-9": use one of onevision-0.5b/);
+    const bad = await cli([
+      'bench',
+      '--preset',
+      'onevision-0.5b',
+      '--prepack-weights',
+      'yes',
+      '--cache-dir',
+      join(dir, 'cache'),
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/--prepack-weights takes auto, on or off, got "yes"/);
   });
 });
 

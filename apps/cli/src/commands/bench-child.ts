@@ -41,6 +41,8 @@ export interface BenchChildInput {
   weights: WeightFormat;
   /** An untimed prefill after each plan switch (off where one prefill takes minutes). */
   warmup: boolean;
+  /** ORT weight prepacking for the sessions on the weights file (the platform's 'auto' when absent). */
+  prepackWeights?: boolean | 'auto';
 }
 
 export interface MemorySample {
@@ -82,7 +84,11 @@ export function memorySample(): MemorySample {
 }
 
 async function main(input: BenchChildInput): Promise<BenchChildResult> {
-  const platform = nodePlatform({ cacheDir: input.cacheDir, intraOpThreads: input.threads });
+  const platform = nodePlatform({
+    cacheDir: input.cacheDir,
+    intraOpThreads: input.threads,
+    ...(input.prepackWeights !== undefined ? { prepackWeights: input.prepackWeights } : {}),
+  });
   const started = performance.now();
   const engine = await VlmEngine.load(nodeModelFolder(input.model), { platform, weights: input.weights });
   const loadMs = performance.now() - started;

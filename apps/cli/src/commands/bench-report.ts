@@ -38,6 +38,8 @@ export interface PresetReport {
   /** Parameters x 4: the weights as fp32 compute holds them. */
   computeWeightBytes: number;
   preparedSeconds: number;
+  /** ORT weight prepacking of the sessions on the weights file: 'auto' (on up to 256 MiB), 'on' or 'off'. */
+  prepackWeights: string;
   /** The load before the measured ones, in a process of its own: it writes the weights file on first use. */
   firstLoad: { wroteWeightsFile: boolean; loadMs: number; peakRssBytes: number };
   /** Interleaved repeats behind each median. */
@@ -84,7 +86,7 @@ function presetSection(r: PresetReport): string {
     `### ${r.preset}`,
     '',
     `${r.description}. ${(r.parameters / 1e9).toFixed(3)} B parameters; checkpoint ${r.checkpointDtype}, ${formatBytes(r.checkpointBytes)} on disk; ` +
-      `weights file (${r.weights}, as the graphs reference it) ${formatBytes(r.weightsFileBytes)}; fp32 weight bytes ${formatBytes(r.computeWeightBytes)}. ` +
+      `weights file (${r.weights}, as the graphs reference it) ${formatBytes(r.weightsFileBytes)}; fp32 weight bytes ${formatBytes(r.computeWeightBytes)}; ORT weight prepacking ${r.prepackWeights}. ` +
       `ShortV plan (LC-free): the deepest ${r.frozenLayers.length} of ${r.numLayers} layers frozen (${r.frozenLayers.join(', ')}). ` +
       `Medians of ${r.reps} interleaved repeat(s)${r.warmup ? ', each after an untimed warm-up prefill' : ', no warm-up prefill (one takes minutes here)'}. ` +
       `First load, before the rows below (own process): ${r.firstLoad.wroteWeightsFile ? 'wrote the weights file,' : 'the weights file was already cached,'} ` +
@@ -179,7 +181,8 @@ export function benchMarkdown(report: BenchReport): string {
     '  (dense, ShortV, dense, ...), each timed run after an untimed warm-up. The machine may be shared with other',
     '  work: compare the ratios, which come from the same minutes, rather than absolute times.',
     '- Memory: VmHWM (peak resident set) of a process holding one engine; weights are one memory-mapped file',
-    '  shared by every session (external data, prepacking off), so file-backed pages count once per mapping.',
+    '  shared by every session (external data), so file-backed pages count once per mapping. With prepacking on,',
+    '  each session also holds a packed copy of its MatMul weights (auto: on for weights files up to 256 MiB).',
     '',
     ...report.reports.map((r) => `${presetSection(r)}\n`),
     ...report.skipped.map((s) => `- ${s}`),

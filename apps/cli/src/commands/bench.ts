@@ -12,7 +12,7 @@ import { benchMarkdown, benchText, type PresetReport, type ThreadRow } from './b
 import { checkpointBytes, latestWeightsFileBytes, median, runChild, weightsFileNames } from './bench-run.ts';
 
 const USAGE =
-  'shortv bench --preset NAME[,NAME...] [--threads 1,2] [--reps N] [--sweep] [--peer transformers.js] [--out BENCHMARKS.md] [--cache-dir DIR] [--json]';
+  'shortv bench --preset NAME[,NAME...] [--threads 1,2] [--reps N] [--sweep] [--prepack-weights auto|on|off] [--peer transformers.js] [--out BENCHMARKS.md] [--cache-dir DIR] [--json]';
 export const SWEEP_VISUAL_TOKENS = [144, 576, 1152, 2880] as const;
 const TEXT_TOKENS = 64;
 
@@ -30,6 +30,12 @@ function threadList(ctx: CommandContext): number[] {
   return list;
 }
 
+function prepackFlag(value: string | undefined): boolean | 'auto' {
+  if (value === undefined || value === 'auto') return 'auto';
+  if (value === 'on' || value === 'off') return value === 'on';
+  throw new UsageError(`--prepack-weights takes auto, on or off, got "${value}"`);
+}
+
 export async function benchPreset(
   preset: BenchPreset,
   cache: string,
@@ -37,6 +43,7 @@ export async function benchPreset(
   askedReps: number,
   sweep: boolean,
   log: (line: string) => void,
+  prepackWeights: boolean | 'auto' = 'auto',
 ): Promise<PresetReport> {
   log(`${preset.name}: preparing the random-weight folder (generated on first use)...`);
   const generated = performance.now();
@@ -54,6 +61,7 @@ export async function benchPreset(
     textTokens: TEXT_TOKENS,
     weights: preset.weights,
     warmup: preset.maxRuns?.warmup ?? true,
+    prepackWeights,
   };
   const threads = preset.maxRuns ? [Math.max(...askedThreads)] : askedThreads;
   const reps = preset.maxRuns ? Math.min(askedReps, preset.maxRuns.reps) : askedReps;
@@ -161,6 +169,7 @@ export async function benchPreset(
     computeWeightBytes: parameters * 4,
     preparedSeconds: (performance.now() - generated) / 1000,
     firstLoad,
+    prepackWeights: prepackWeights === 'auto' ? 'auto' : prepackWeights ? 'on' : 'off',
     reps,
     warmup: base.warmup,
     rows,
@@ -178,6 +187,7 @@ export const benchCommand: Command = {
     reps: { type: 'string' },
     sweep: { type: 'boolean' },
     peer: { type: 'string' },
+    'prepack-weights': { type: 'string' },
     out: { type: 'string' },
     'cache-dir': { type: 'string' },
   },
@@ -199,6 +209,12 @@ export const benchCommand: Command = {
       value: 'NAME',
       description:
         'also run transformers.js on our dense and ShortV exports of each preset, interleaved with our runtime (prefill, decode tokens/s)',
+    },
+    'prepack-weights': {
+      value: 'auto|on|off',
+      description:
+        'ORT weight prepacking for the preset rows: on is faster and holds a packed copy of the weights per session, off shares one mapped copy; auto prepacks weights files up to 256 MiB',
+      default: 'auto',
     },
     out: { value: 'FILE', description: 'also write the report as Markdown (e.g. BENCHMARKS.md)' },
     'cache-dir': MODEL_OPTION_HELP['cache-dir']!,
@@ -224,6 +240,7 @@ export const benchCommand: Command = {
     const reps = integerFlag(ctx, 'reps', 1, 100, 3);
     const sweep = ctx.values.sweep === true;
     const peer = checkPeer(stringFlag(ctx, 'peer'));
+    const prepack = prepackFlag(stringFlag(ctx, 'prepack-weights'));
     const log = (line: string) => {
       if (!ctx.json) ctx.io.stderr(`${line}\n`);
     };
@@ -232,7 +249,7 @@ export const benchCommand: Command = {
     const skipped: string[] = [];
     for (const preset of presets) {
       try {
-        reports.push(await benchPreset(preset, cache, threads, reps, sweep, log));
+        reports.push(await benchPreset(preset, cache, threads, reps, sweep, log, prepack));
       } catch (error) {
         // One preset that cannot run here (memory, disk) must not cost the others' figures.
         const reason = error instanceof Error ? error.message : String(error);
@@ -249,7 +266,7 @@ export const benchCommand: Command = {
       node: process.version,
       date: started.toISOString(),
     };
-    const command = `shortv bench --preset ${names.join(',')} --threads ${threads.join(',')} --reps ${reps}${sweep ? ' --sweep' : ''}${peer ? ` --peer ${peer}` : ''}`;
+    const command = `shortv bench --preset ${names.join(',')} --threads ${threads.join(',')} --reps ${reps}${sweep ? ' --sweep' : ''}${prepack !== 'auto' ? ` --prepack-weights ${prepack ? 'on' : 'off'}` : ''}${peer ? ` --peer ${peer}` : ''}`;
     const peerMarkdown = peers?.markdown ? `\n## Peer: ${peer}\n\n${peers.markdown}` : '';
     const out = stringFlag(ctx, 'out');
     if (out) await writeFileAtomic(out, benchMarkdown({ machine, command, reports, skipped }) + peerMarkdown);
