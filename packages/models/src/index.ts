@@ -51,7 +51,9 @@ export type {
 } from './graphs/stored-weights.ts';
 export {
   ExternalWeights,
+  holdsQuantizedWeights,
   materializeWeight,
+  quantizedWeightName,
   quantizeLinear,
   storedDims,
   storedDType,

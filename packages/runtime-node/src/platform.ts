@@ -1,3 +1,4 @@
+import { holdsQuantizedWeights } from '@shortv/models';
 import type { GraphCache, RuntimePlatform, SessionOptions, WeightsStore } from '@shortv/runtime-core';
 import { type DataTypeMap, type OrtTensorType, ShortvError } from '@shortv/tensor';
 import * as ort from 'onnxruntime-node';
@@ -17,15 +18,17 @@ export interface NodePlatformOptions {
   cacheMaxBytes?: number;
   /**
    * ORT's weight prepacking for sessions on a shared weights file. Prepacking copies every packed weight into
-   * each session (one more copy of the model per session) for MatMul speed: measured on this project's
-   * machine, the bundled 13 MB model's prefill ran 1.6x slower without it and a OneVision-0.5B-shaped model's
-   * 1.12x. 'auto' (the default) prepacks weights files up to `PREPACK_AUTO_MAX_BYTES`, where the copies cost
-   * little memory, and shares the mapped file above it, where they would double the model's footprint.
+   * each session (one more copy of the model per session) for MatMul speed; without it every call repacks
+   * (fp32) or dequantizes (MatMulNBits) the weights it reads. Measured on this project's machine: the bundled
+   * 13 MB model's prefill ran 1.6x slower without it, a OneVision-0.5B-shaped fp32 model's 1.2x, a
+   * LLaVA-1.5-7B-shaped int4 model's 2.3x. 'auto' (the default) prepacks quantized weights, whose packed copy
+   * is a fraction of the fp32 model, and fp32 weights files up to `PREPACK_AUTO_MAX_BYTES`; larger fp32 files
+   * are shared mapped, where a copy per session would double the model's footprint.
    */
   prepackWeights?: boolean | 'auto';
 }
 
-/** Largest weights file that `prepackWeights: 'auto'` prepacks. */
+/** Largest fp32 weights file that `prepackWeights: 'auto'` prepacks. */
 export const PREPACK_AUTO_MAX_BYTES = 256 * 1024 ** 2;
 
 function checkThreads(value: number | undefined, what: string): number | undefined {
@@ -71,7 +74,10 @@ export function nodePlatform(options: NodePlatformOptions = {}): RuntimePlatform
           model_external_initializers_file_folder_path: weightsFile.directory,
         };
         const prepack = options.prepackWeights ?? 'auto';
-        if (prepack === 'auto' ? weightsFile.byteLength > PREPACK_AUTO_MAX_BYTES : !prepack) {
+        const auto =
+          weightsFile.byteLength <= PREPACK_AUTO_MAX_BYTES ||
+          holdsQuantizedWeights(weightsFile.entries.keys());
+        if (prepack === 'auto' ? !auto : !prepack) {
           session.disable_prepacking = '1';
         }
         ortOptions.extra = { session };

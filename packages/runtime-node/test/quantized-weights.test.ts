@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { modelShapesGoldenPath, modelShapesPackageDir } from '@shortv/model-shapes/node';
-import { quantizeLinear } from '@shortv/models';
+import { holdsQuantizedWeights, quantizedWeightName, quantizeLinear } from '@shortv/models';
 import { encodeModel, GraphBuilder, MS_DOMAIN } from '@shortv/onnx';
 import { VlmEngine } from '@shortv/runtime-core';
 import { Tensor } from '@shortv/tensor';
@@ -117,6 +117,32 @@ describe('block-quantized Linear weights', () => {
       expect(worst).toBeLessThan(tolerance);
       expect(argmax(logits)).toBe(argmax(reference));
     }
+  });
+
+  it('answers alike with MatMulNBits weights prepacked (the default for quantized files) and per call', async () => {
+    const name = 'text.layers.0.mlp.up_proj.weight';
+    expect(holdsQuantizedWeights([name, quantizedWeightName(name, 4)])).toBe(true);
+    expect(holdsQuantizedWeights([name, `${name}.T`, 'text.norm.weight'])).toBe(false);
+    const root = modelShapesPackageDir();
+    const sample = (
+      JSON.parse(readFileSync(modelShapesGoldenPath(), 'utf8')) as {
+        samples: { image: string; question: string }[];
+      }
+    ).samples[1]!;
+    const request = { prompt: sample.question, images: [await decodeImageFile(join(root, sample.image))] };
+    const logits = [];
+    for (const prepackWeights of ['auto', false] as const) {
+      const engine = await VlmEngine.load(nodeModelFolder(join(root, 'model')), {
+        platform: nodePlatform({ intraOpThreads: 1, cacheDir: dir, prepackWeights }),
+        weights: 'int4',
+      });
+      logits.push(await engine.promptLogits(request));
+      await engine.dispose();
+    }
+    let worst = 0;
+    for (let i = 0; i < logits[0]!.length; i++)
+      worst = Math.max(worst, Math.abs(logits[0]![i]! - logits[1]![i]!));
+    expect(worst).toBeLessThan(1e-3);
   });
 
   it('refuses quantized weights on a platform without a weights store', async () => {

@@ -7,6 +7,7 @@ import {
   ExternalWeights,
   type ExternalWeightTable,
   materializeWeight,
+  quantizedWeightName,
   type StoredWeight,
   storedDType,
   type WeightQuantization,
@@ -96,13 +97,13 @@ function quantizedMatMul(ctx: EmitContext, x: V, name: string, q: WeightQuantiza
   }
   const [n, k] = shapes.get(name) as [number, number];
   const packed = store(ctx, {
-    stored: `${name}.q${q.bits}`,
+    stored: quantizedWeightName(name, q.bits),
     source: name,
     transform: 'quantized',
     quantization: q,
   });
   const scales = store(ctx, {
-    stored: `${name}.q${q.bits}.scales`,
+    stored: `${quantizedWeightName(name, q.bits)}.scales`,
     source: name,
     transform: 'scales',
     quantization: q,

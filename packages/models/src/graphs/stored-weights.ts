@@ -28,6 +28,17 @@ export interface WeightQuantization {
   readonly blockSize: number;
 }
 
+/** Stored name of a block-quantized Linear weight's packed blocks (its scales add `.scales`). */
+export function quantizedWeightName(name: string, bits: WeightQuantization['bits']): string {
+  return `${name}.q${bits}`;
+}
+
+/** Whether stored weight names include block-quantized (MatMulNBits) weights. */
+export function holdsQuantizedWeights(names: Iterable<string>): boolean {
+  for (const name of names) if (/\.q(4|8)$/.test(name)) return true;
+  return false;
+}
+
 /** The dtype a stored weight has. */
 export function storedDType(weight: StoredWeight): 'float32' | 'uint8' {
   return weight.transform === 'quantized' ? 'uint8' : 'float32';
