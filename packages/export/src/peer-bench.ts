@@ -35,8 +35,10 @@ export interface PeerBenchReport {
   readonly reps: number;
   readonly prompts: number;
   readonly newTokens: number;
-  /** How our engines held their weights: 'embedded' in each graph, or a shared file with a prepacking setting. */
-  readonly weights: string;
+  /** How our engines held their weights: embedded in each graph, or one shared file with a prepacking setting. */
+  readonly weights:
+    | { readonly kind: 'embedded' }
+    | { readonly kind: 'shared'; readonly prepack: boolean | 'auto' };
   /** transformers.js and our runtime gave the same answer tokens on every run, dense and ShortV. */
   readonly sameTokens: boolean;
   readonly rows: readonly PeerBenchRow[];
@@ -150,8 +152,8 @@ export async function runPeerBench(options: PeerBenchOptions): Promise<PeerBench
       // Without a cache folder the graphs embed their weights, which ORT always prepacks.
       weights:
         options.cacheDir === undefined
-          ? 'embedded'
-          : `shared, prepacking ${options.prepackWeights ?? 'auto'}`,
+          ? { kind: 'embedded' }
+          : { kind: 'shared', prepack: options.prepackWeights ?? 'auto' },
       sameTokens,
       rows: arms.map((arm, a) => ({
         arm: arm.name,
@@ -172,7 +174,7 @@ export function peerBenchMarkdown(title: string, r: PeerBenchReport): string {
   return [
     `### ${title}: transformers.js vs ShortV-TS`,
     '',
-    `ShortV freezes ${r.frozenLayers.length}/${r.numLayers} layers; one image (${r.visualTokens} visual tokens) per prompt; ${r.threads} thread(s) per arm; ${r.reps} repeats x ${r.prompts} prompt(s), arms interleaved; ${r.newTokens} new tokens; medians. ShortV-TS weights: ${r.weights === 'embedded' ? 'embedded in each graph and prepacked per session (as transformers.js)' : `one weights file shared by the sessions, ORT prepacking ${r.weights.replace('shared, prepacking ', '')}`}.`,
+    `ShortV freezes ${r.frozenLayers.length}/${r.numLayers} layers; one image (${r.visualTokens} visual tokens) per prompt; ${r.threads} thread(s) per arm; ${r.reps} repeats x ${r.prompts} prompt(s), arms interleaved; ${r.newTokens} new tokens; medians. ShortV-TS weights: ${r.weights.kind === 'embedded' ? 'embedded in each graph and prepacked per session (as transformers.js)' : `one weights file shared by the sessions, ORT prepacking ${r.weights.prepack}`}.`,
     '',
     '| arm | prefill ms | prefill vs transformers.js dense | decode tokens/s | decode vs transformers.js dense | load s |',
     '| --- | --- | --- | --- | --- | --- |',

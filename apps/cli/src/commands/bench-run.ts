@@ -80,11 +80,14 @@ export async function checkpointBytes(dir: string): Promise<number> {
 
 /** The weights file a load just used: the most recently used weights item of the cache. */
 export async function latestWeightsFileBytes(cacheDir: string): Promise<number> {
-  const weights = (await listCacheItems(cacheDir)).filter((i) => i.kind === 'weights');
-  return weights.at(-1)?.bytes ?? 0;
+  return (await weightsItems(cacheDir)).at(-1)?.bytes ?? 0;
 }
 
 /** The weights files in the cache, by data file name. */
 export async function weightsFileNames(cacheDir: string): Promise<string[]> {
-  return (await listCacheItems(cacheDir)).filter((i) => i.kind === 'weights').map((i) => i.files.sort()[0]!);
+  return (await weightsItems(cacheDir)).map((i) => i.files.sort()[0]!);
+}
+
+async function weightsItems(cacheDir: string) {
+  return (await listCacheItems(cacheDir)).filter((i) => i.kind === 'weights');
 }

@@ -30,10 +30,18 @@ function threadList(ctx: CommandContext): number[] {
   return list;
 }
 
-function prepackFlag(value: string | undefined): boolean | 'auto' {
-  if (value === undefined || value === 'auto') return 'auto';
-  if (value === 'on' || value === 'off') return value === 'on';
+const PREPACK_SETTINGS = { auto: 'auto', on: true, off: false } as const;
+type PrepackSetting = (typeof PREPACK_SETTINGS)[keyof typeof PREPACK_SETTINGS];
+
+function prepackFlag(value: string | undefined): PrepackSetting {
+  if (value === undefined) return 'auto';
+  if (Object.hasOwn(PREPACK_SETTINGS, value)) return PREPACK_SETTINGS[value as keyof typeof PREPACK_SETTINGS];
   throw new UsageError(`--prepack-weights takes auto, on or off, got "${value}"`);
+}
+
+/** The flag value that selects `setting`: auto, on or off. */
+function prepackName(setting: PrepackSetting): string {
+  return Object.entries(PREPACK_SETTINGS).find(([, v]) => v === setting)![0];
 }
 
 export async function benchPreset(
@@ -43,7 +51,7 @@ export async function benchPreset(
   askedReps: number,
   sweep: boolean,
   log: (line: string) => void,
-  prepackWeights: boolean | 'auto' = 'auto',
+  prepackWeights: PrepackSetting = 'auto',
 ): Promise<PresetReport> {
   log(`${preset.name}: preparing the random-weight folder (generated on first use)...`);
   const generated = performance.now();
@@ -169,7 +177,7 @@ export async function benchPreset(
     computeWeightBytes: parameters * 4,
     preparedSeconds: (performance.now() - generated) / 1000,
     firstLoad,
-    prepackWeights: prepackWeights === 'auto' ? 'auto' : prepackWeights ? 'on' : 'off',
+    prepackWeights: prepackName(prepackWeights),
     reps,
     warmup: base.warmup,
     rows,
@@ -266,7 +274,7 @@ export const benchCommand: Command = {
       node: process.version,
       date: started.toISOString(),
     };
-    const command = `shortv bench --preset ${names.join(',')} --threads ${threads.join(',')} --reps ${reps}${sweep ? ' --sweep' : ''}${prepack !== 'auto' ? ` --prepack-weights ${prepack ? 'on' : 'off'}` : ''}${peer ? ` --peer ${peer}` : ''}`;
+    const command = `shortv bench --preset ${names.join(',')} --threads ${threads.join(',')} --reps ${reps}${sweep ? ' --sweep' : ''}${prepack !== 'auto' ? ` --prepack-weights ${prepackName(prepack)}` : ''}${peer ? ` --peer ${peer}` : ''}`;
     const peerMarkdown = peers?.markdown ? `\n## Peer: ${peer}\n\n${peers.markdown}` : '';
     const out = stringFlag(ctx, 'out');
     if (out) await writeFileAtomic(out, benchMarkdown({ machine, command, reports, skipped }) + peerMarkdown);
