@@ -16,6 +16,69 @@ beforeAll(async () => {
 });
 
 describe('shortv calibrate and plan', () => {
+  it('leaves descriptions out unless --multi-token, which scores all their answer tokens', async () => {
+    const first = join(dir, 'lc-first.json');
+    const r = await cli([
+      'calibrate',
+      '--data',
+      data,
+      '--samples',
+      '1',
+      '--out',
+      first,
+      '--json',
+      '--no-cache',
+    ]);
+    expect(r.code, r.err).toBe(0);
+    const summary = JSON.parse(r.out);
+    // 3 images, one description each.
+    expect(summary.skipped).toBe(3);
+    expect(summary.metric).toMatch(/@answer\[0\]$/);
+    const multi = join(dir, 'lc-multi.json');
+    const m = await cli([
+      'calibrate',
+      '--data',
+      data,
+      '--samples',
+      '1',
+      '--multi-token',
+      '--out',
+      multi,
+      '--json',
+      '--no-cache',
+    ]);
+    expect(m.code, m.err).toBe(0);
+    expect(JSON.parse(m.out).skipped).toBe(0);
+    expect(JSON.parse(await readFile(multi, 'utf8')).metric).toMatch(/@answer\[all\]$/);
+    const text = await cli([
+      'calibrate',
+      '--data',
+      data,
+      '--samples',
+      '1',
+      '--out',
+      join(dir, 'lc-text.json'),
+      '--no-cache',
+    ]);
+    expect(text.err).toContain(
+      'left out 3 free-text (describe) records; --multi-token calibrates on them too',
+    );
+    const clash = join(dir, 'lc-clash.json');
+    const bad = await cli([
+      'calibrate',
+      '--data',
+      data,
+      '--multi-token',
+      '--aggregation',
+      'first',
+      '--out',
+      clash,
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('--multi-token scores every answer token');
+    expect(existsSync(clash)).toBe(false);
+  }, 120_000);
+
   it('measures LC, writes lc.json, and turns it into a plan', async () => {
     const lcPath = join(dir, 'lc.json');
     const r = await cli([

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from './helpers.ts';
 
-describe('shortv demo: peer table and N-sweep', () => {
+describe('shortv demo: peer table, N-sweep and calibration choice', () => {
   it('reports the five peer rows and the sweep of N = 0..L in report.json, the text output and the HTML', async () => {
     const out = await mkdtemp(join(tmpdir(), 'shortv-cli-demo-'));
     const r = await cli([
@@ -15,7 +15,7 @@ describe('shortv demo: peer table and N-sweep', () => {
       '--calibration-samples',
       '2',
       '--eval-samples',
-      '4',
+      '7',
       '--no-ablation',
       '--sweep-samples',
       '2',
@@ -44,10 +44,28 @@ describe('shortv demo: peer table and N-sweep', () => {
     for (const row of report.peers) expect(row.prefillMs).toBeGreaterThan(0);
     expect(report.sweep.rules).toHaveLength(4);
     expect(report.sweep.rules[0].accuracy).toHaveLength(report.numLayers + 1);
-    expect(r.out).toContain('Peer methods on the same 4 questions');
+    expect(r.out).toContain('Peer methods on the same 7 questions');
+    // The first test image's seven questions end with its description: both calibrations answer it.
+    const choice = report.calibrationChoice;
+    expect(choice.samples).toBe(1);
+    expect(choice.layers).toBe(report.plan.frozen.length);
+    expect(choice.arms.map((a: { calibration: string }) => a.calibration)).toEqual([
+      'first-token',
+      'multi-token',
+    ]);
+    expect(choice.arms[0].frozen).toEqual(report.plan.frozen);
+    expect(choice.arms[0].metric).toMatch(/@answer\[0\]$/);
+    expect(choice.arms[1].metric).toMatch(/@answer\[all\]$/);
+    expect(choice.arms[1].frozen).toHaveLength(report.plan.frozen.length);
+    expect(choice.arms[0].f1).toBe(report.eval.description.shortv.f1);
+    expect(['first-token', 'multi-token', 'tie']).toContain(choice.better);
+    const multiLc = JSON.parse(readFileSync(join(out, 'lc-multi-token.json'), 'utf8'));
+    expect(multiLc.visual).toHaveLength(report.numLayers);
+    expect(r.out).toContain('multi-token calibration');
     expect(r.out).toMatch(/N-sweep\n\s+N\s+LC/);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).toContain('<h2>Peer methods</h2>');
     expect(html).toContain('sweep-chart');
+    expect(html).toContain('Descriptions by calibration');
   }, 300_000);
 });

@@ -44,11 +44,19 @@ export {
   sweepCostNote,
   sweepTable,
 } from './report/peers-sweep.ts';
+export { betterCalibration, calibrationChoiceVerdict } from './report/rows.ts';
 export type { CostBar } from './report/svg.ts';
 export { costChartSvg, lcChartSvg } from './report/svg.ts';
 export type { TerminalChartOptions } from './report/terminal.ts';
 export { renderTerminalLcChart, TERMINAL_FROZEN_MARK } from './report/terminal.ts';
-export type { AblationRow, DemoReport, FamilyAccuracy, ReportTiming } from './report/types.ts';
+export type {
+  AblationRow,
+  CalibrationArm,
+  CalibrationChoice,
+  DemoReport,
+  FamilyAccuracy,
+  ReportTiming,
+} from './report/types.ts';
 export type { SweepEngine, SweepPoint, SweepResult, SweepRule, SweepSample } from './sweep.ts';
 export { sweepLayerChoices } from './sweep.ts';
 export type {

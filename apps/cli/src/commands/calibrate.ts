@@ -1,3 +1,4 @@
+import { FREE_TEXT_FAMILIES } from '@shortv/eval';
 import { type LcSample, layerContribution, serializeLc } from '@shortv/lc';
 import { isShortvError, ShortvError } from '@shortv/tensor';
 import type { Command } from '../command.ts';
@@ -13,7 +14,22 @@ import { CLI_VERSION } from '../version.ts';
 
 const USAGE =
   'shortv calibrate [--model DIR] --data PATH [--samples 40] [--seed 0] [--direction mod||orig|orig||mod] ' +
-  '[--aggregation first|all] [--dataset-name NAME] [--resume] --out lc.json [--json]';
+  '[--aggregation first|all] [--multi-token] [--dataset-name NAME] [--resume] --out lc.json [--json]';
+
+/**
+ * The records calibration measures: free-text answers (descriptions) only with `multiToken`, since a
+ * first-token KL says little about a multi-token answer. Data with only free-text records is kept whole.
+ */
+export function calibrationRecords<R extends { family?: string | undefined }>(
+  records: readonly R[],
+  multiToken: boolean,
+): { records: R[]; skipped: number } {
+  if (multiToken) return { records: [...records], skipped: 0 };
+  const freeText = new Set(FREE_TEXT_FAMILIES);
+  const kept = records.filter((r) => r.family === undefined || !freeText.has(r.family));
+  if (kept.length === 0) return { records: [...records], skipped: 0 };
+  return { records: kept, skipped: records.length - kept.length };
+}
 
 export const calibrateCommand: Command = {
   path: ['calibrate'],
@@ -26,6 +42,7 @@ export const calibrateCommand: Command = {
     seed: { type: 'string' },
     direction: { type: 'string' },
     aggregation: { type: 'string' },
+    'multi-token': { type: 'boolean' },
     'dataset-name': { type: 'string' },
     resume: { type: 'boolean' },
     out: { type: 'string' },
@@ -48,6 +65,10 @@ export const calibrateCommand: Command = {
       value: 'A',
       description: 'first = compare at the first answer token (the paper); all = every answer token',
       default: 'first',
+    },
+    'multi-token': {
+      description:
+        'also calibrate on free-text (description) answers, LC over all their answer tokens, teacher-forced (implies --aggregation all)',
     },
     'dataset-name': {
       value: 'NAME',
@@ -75,12 +96,23 @@ export const calibrateCommand: Command = {
     if (direction !== 'mod||orig' && direction !== 'orig||mod') {
       throw new UsageError(`--direction must be mod||orig (the reference) or orig||mod, got "${direction}"`);
     }
-    const aggregation = stringFlag(ctx, 'aggregation') ?? 'first';
+    const multiToken = ctx.values['multi-token'] === true;
+    const aggregation = stringFlag(ctx, 'aggregation') ?? (multiToken ? 'all' : 'first');
     if (aggregation !== 'first' && aggregation !== 'all') {
       throw new UsageError(`--aggregation must be first (the reference) or all, got "${aggregation}"`);
     }
+    if (multiToken && aggregation !== 'all') {
+      throw new UsageError(
+        '--multi-token scores every answer token, so it needs --aggregation all: drop --aggregation first',
+      );
+    }
     await checkOutputFile(out);
-    const records = readDataset(dataPath);
+    const { records, skipped } = calibrationRecords(readDataset(dataPath), multiToken);
+    if (skipped > 0 && !ctx.json) {
+      ctx.io.stderr(
+        `left out ${skipped} free-text (${FREE_TEXT_FAMILIES.join(', ')}) records; --multi-token calibrates on them too\n`,
+      );
+    }
     const dataset = stringFlag(ctx, 'dataset-name') ?? datasetName(dataPath);
     const engine = await loadEngine(ctx, await resolveModelDir(ctx), null);
     const abort = abortOnSigint();
@@ -139,7 +171,7 @@ export const calibrateCommand: Command = {
       await partial.remove();
       if (ctx.json) {
         ctx.io.stdout(
-          `${JSON.stringify({ out, samples: lc.samples, resumed: completed.length, seconds: lc.seconds, visual: lc.visual, text: lc.text })}\n`,
+          `${JSON.stringify({ out, samples: lc.samples, resumed: completed.length, skipped, metric: lc.metric, seconds: lc.seconds, visual: lc.visual, text: lc.text })}\n`,
         );
       } else {
         ctx.io.stdout(

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EvalSample } from '@shortv/eval';
+import { type EvalSample, FREE_TEXT_FAMILIES } from '@shortv/eval';
 import type { LcSample } from '@shortv/lc';
 import { createRandom } from '@shortv/runtime-core';
 import { writeShapesDataset } from '@shortv/shapes/node';
@@ -9,6 +9,8 @@ import { type DatasetSample, imageLoader, readDataset } from '../data.ts';
 
 export interface DemoData {
   calibration: LcSample[];
+  /** The same calibration images with every second question replaced by the image's description. */
+  calibrationMultiToken: LcSample[];
   test: EvalSample[];
   dispose: () => Promise<void>;
 }
@@ -39,14 +41,20 @@ export async function demoData(options: {
       split: 'test',
     });
     const load = imageLoader();
-    const calibrationRecords = onePerImage(readDataset(join(dir, 'calibration')), options.seed);
-    const calibration = await Promise.all(
-      calibrationRecords.map(async (r) => ({
-        id: r.id,
-        prompt: r.question,
-        answer: r.answer,
-        images: [await load(r.imagePath)],
-      })),
+    const calibrationSet = readDataset(join(dir, 'calibration'));
+    const calibrationRecords = onePerImage(calibrationSet, options.seed);
+    const toLc = async (r: DatasetSample): Promise<LcSample> => ({
+      id: r.id,
+      prompt: r.question,
+      answer: r.answer,
+      images: [await load(r.imagePath)],
+    });
+    const calibration = await Promise.all(calibrationRecords.map(toLc));
+    const descriptions = new Map(
+      calibrationSet.filter((r) => FREE_TEXT_FAMILIES.includes(r.family)).map((r) => [r.imagePath, r]),
+    );
+    const calibrationMultiToken = await Promise.all(
+      calibrationRecords.map((r, i) => (i % 2 === 1 ? (descriptions.get(r.imagePath) ?? r) : r)).map(toLc),
     );
     const test = readDataset(join(dir, 'test'))
       .slice(0, options.testSamples)
@@ -57,7 +65,12 @@ export async function demoData(options: {
         answer: r.answer,
         loadImage: () => load(r.imagePath),
       }));
-    return { calibration, test, dispose: () => rm(dir, { recursive: true, force: true }) };
+    return {
+      calibration,
+      calibrationMultiToken,
+      test,
+      dispose: () => rm(dir, { recursive: true, force: true }),
+    };
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
@@ -69,7 +82,7 @@ function onePerImage(records: DatasetSample[], seed: number): DatasetSample[] {
   const random = createRandom(seed);
   const byImage = new Map<string, DatasetSample[]>();
   for (const r of records) {
-    if (r.family === 'describe') continue;
+    if (FREE_TEXT_FAMILIES.includes(r.family)) continue;
     const list = byImage.get(r.imagePath) ?? [];
     list.push(r);
     byImage.set(r.imagePath, list);

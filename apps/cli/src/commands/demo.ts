@@ -1,17 +1,29 @@
 import { join, resolve } from 'node:path';
 import {
   type AblationRow,
+  betterCalibration,
+  type CalibrationArm,
+  type CalibrationChoice,
+  calibrationChoiceVerdict,
   type DemoReport,
   type EvalRun,
   type EvalSample,
   evaluate,
+  FREE_TEXT_FAMILIES,
   formatPercent,
   measurePrefill,
   renderHtmlReport,
   renderTerminalLcChart,
   reportEvalSection,
 } from '@shortv/eval';
-import { layerContribution, rankLayers, selectByCount, selectByFlops, serializeLc } from '@shortv/lc';
+import {
+  type LcResult,
+  layerContribution,
+  rankLayers,
+  selectByCount,
+  selectByFlops,
+  serializeLc,
+} from '@shortv/lc';
 import { MODEL_SHAPES_ID } from '@shortv/model-shapes';
 import { type FreezePlan, prefillFlops, serializePlan } from '@shortv/plan';
 import { createRandom, type VlmEngine } from '@shortv/runtime-core';
@@ -23,7 +35,7 @@ import { loadEngine, MODEL_OPTION_HELP, MODEL_OPTIONS, resolveModelDir } from '.
 import { ProgressBar } from '../progress.ts';
 import { abortOnSigint } from '../signals.ts';
 import { CLI_VERSION } from '../version.ts';
-import { demoData } from './demo-data.ts';
+import { type DemoData, demoData } from './demo-data.ts';
 import { peerComparison, peerText } from './demo-peers.ts';
 import { sweepText } from './sweep.ts';
 import { runSweep } from './sweep-run.ts';
@@ -31,7 +43,7 @@ import { runSweep } from './sweep-run.ts';
 const USAGE =
   'shortv demo [--model DIR] [--out shortv-out] [--calibration-samples 40] [--eval-samples 240] ' +
   '[--layers N | --flops RATIO] [--ablation-samples 120 | --no-ablation] [--no-peers] [--vtw-eta 1] ' +
-  '[--sweep-samples 120 | --no-sweep] [--seed 0] [--json]';
+  '[--sweep-samples 120 | --no-sweep] [--no-multi-token] [--seed 0] [--json]';
 
 const MAX_ANSWER_TOKENS = 64;
 const RANDOM_SEEDS = 5;
@@ -58,6 +70,70 @@ function planWithLayers(base: FreezePlan, layers: readonly number[]): FreezePlan
   return {
     ...base,
     layers: [...layers].sort((a, b) => a - b).map((index) => ({ index, visual: 'freeze' as const })),
+  };
+}
+
+/**
+ * First-token vs multi-token calibration at the same N: a second LC run on calibration data where half
+ * the questions are descriptions, scored over all their answer tokens (teacher-forced), then both
+ * plans answer the held-out descriptions.
+ */
+async function calibrationChoice(
+  ctx: CommandContext,
+  engine: VlmEngine,
+  args: {
+    lc: LcResult;
+    plan: FreezePlan;
+    dense: EvalRun;
+    shortv: EvalRun;
+    calibration: DemoData['calibrationMultiToken'];
+    test: readonly EvalSample[];
+    seed: number;
+    signal: AbortSignal;
+  },
+): Promise<{ choice: CalibrationChoice; lc: LcResult } | undefined> {
+  const descriptions = args.test.filter((s) => FREE_TEXT_FAMILIES.includes(s.family));
+  if (!args.dense.description || !args.shortv.description || descriptions.length === 0) return undefined;
+  const bar = new ProgressBar(ctx.io, 'calibrating (multi-token)', !ctx.json);
+  const lc = await layerContribution(engine, args.calibration, {
+    seed: args.seed,
+    aggregation: 'all',
+    dataset: 'shapes calibration split, descriptions included',
+    createdWith: `shortv ${CLI_VERSION}`,
+    signal: args.signal,
+    onProgress: (p) => bar.update(p.sample + (p.layer === null ? 0 : (p.layer + 1) / p.layers), p.samples),
+  });
+  bar.done(`${lc.samples} samples, ${lc.seconds.toFixed(1)} s`);
+  const plan = selectByCount(lc, args.plan.layers.length, { model: args.plan.model });
+  const evalBar = new ProgressBar(ctx.io, 'eval descriptions', !ctx.json);
+  const run = await evalOnPlan(engine, plan, descriptions, 'shortv multi-token', evalBar, args.signal);
+  const d = run.description!;
+  evalBar.done(`token F1 ${d.f1.toFixed(3)}`);
+  const arms: CalibrationArm[] = [
+    {
+      calibration: 'first-token',
+      metric: args.lc.metric,
+      frozen: args.plan.layers.map((l) => l.index),
+      exactMatch: args.shortv.description.exactMatch,
+      f1: args.shortv.description.f1,
+    },
+    {
+      calibration: 'multi-token',
+      metric: lc.metric,
+      frozen: plan.layers.map((l) => l.index),
+      exactMatch: d.exactMatch,
+      f1: d.f1,
+    },
+  ];
+  return {
+    lc,
+    choice: {
+      layers: args.plan.layers.length,
+      samples: d.samples,
+      dense: { exactMatch: args.dense.description.exactMatch, f1: args.dense.description.f1 },
+      arms,
+      better: betterCalibration(arms),
+    },
   };
 }
 
@@ -141,6 +217,18 @@ function summaryTable(report: DemoReport): string {
   for (const row of report.ablation ?? []) {
     lines.push(`ablation  ${row.label.padEnd(26)} ${pct(row.accuracy)}`);
   }
+  const choice = report.calibrationChoice;
+  if (choice) {
+    lines.push(
+      `descriptions (${choice.samples}, ${choice.layers} frozen): dense EM ${pct(choice.dense.exactMatch)} F1 ${choice.dense.f1.toFixed(3)}`,
+    );
+    for (const a of choice.arms) {
+      lines.push(
+        `  ${`${a.calibration} calibration`.padEnd(26)} EM ${pct(a.exactMatch)} F1 ${a.f1.toFixed(3)}  layers ${a.frozen.join(',')}`,
+      );
+    }
+    lines.push(calibrationChoiceVerdict(choice));
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -158,6 +246,7 @@ export const demoCommand: Command = {
     'no-peers': { type: 'boolean' },
     'vtw-eta': { type: 'string' },
     'no-sweep': { type: 'boolean' },
+    'no-multi-token': { type: 'boolean' },
     'sweep-samples': { type: 'string' },
     layers: { type: 'string' },
     flops: { type: 'string' },
@@ -189,6 +278,9 @@ export const demoCommand: Command = {
       default: '1',
     },
     'no-sweep': { description: 'skip the N-sweep (N = 0..L by LC, random, first and last N)' },
+    'no-multi-token': {
+      description: 'skip the multi-token calibration (descriptions included) and its description comparison',
+    },
     'sweep-samples': { value: 'N', description: 'single-answer questions of the N-sweep', default: '120' },
     layers: { value: 'N', description: 'freeze the N lowest-LC layers', default: '60% of the layers' },
     flops: { value: 'RATIO', description: 'freeze layers until prefill FLOPs reach RATIO of dense' },
@@ -252,6 +344,20 @@ export const demoCommand: Command = {
       });
       timeBar.done(`ShortV/dense prefill ${timing.ratio.ratioOfMedians.toFixed(3)}`);
 
+      const multiToken =
+        ctx.values['no-multi-token'] === true
+          ? undefined
+          : await calibrationChoice(ctx, engine, {
+              lc,
+              plan,
+              dense,
+              shortv,
+              calibration: data.calibrationMultiToken,
+              test: data.test,
+              seed,
+              signal: abort.signal,
+            });
+
       const singleAnswer = data.test.filter((s) => s.family !== 'describe').slice(0, ablationSamples);
       const ablation =
         ablationSamples > 0
@@ -302,12 +408,14 @@ export const demoCommand: Command = {
         eval: reportEvalSection(dense, shortv),
         timing,
         ...(ablation ? { ablation } : {}),
+        ...(multiToken ? { calibrationChoice: multiToken.choice } : {}),
         ...(peers ? { peers: peers.rows } : {}),
         ...(sweep ? { sweep } : {}),
         createdAt: new Date().toISOString(),
       };
       await writeFileAtomic(join(outDir, 'lc.json'), serializeLc(lc));
       await writeFileAtomic(join(outDir, 'plan.json'), serializePlan(plan));
+      if (multiToken) await writeFileAtomic(join(outDir, 'lc-multi-token.json'), serializeLc(multiToken.lc));
       await writeFileAtomic(join(outDir, 'report.html'), renderHtmlReport(report));
       await writeFileAtomic(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
       const seconds = (performance.now() - started) / 1000;

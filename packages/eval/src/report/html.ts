@@ -8,7 +8,14 @@ import {
   MISSING,
 } from './format.ts';
 import { htmlTable, peersTable, sweepChartSvg, sweepCostNote, sweepTable } from './peers-sweep.ts';
-import { accuracyRows, checkReport, costRows, familiesOf, sortedLayers } from './rows.ts';
+import {
+  accuracyRows,
+  calibrationChoiceVerdict,
+  checkReport,
+  costRows,
+  familiesOf,
+  sortedLayers,
+} from './rows.ts';
 import { costChartSvg, lcChartSvg } from './svg.ts';
 import type { DemoReport } from './types.ts';
 
@@ -115,6 +122,20 @@ function accuracySection(report: DemoReport): string {
         '</tbody></table>',
       ].join('\n')
     : '';
+  const choice = report.calibrationChoice;
+  const calibrationChoice = choice
+    ? [
+        `<h3>Descriptions by calibration (${choice.layers} frozen layers, ${choice.samples} samples)</h3>`,
+        '<table><thead><tr><th>calibration</th><th>frozen layers</th><th>exact match</th><th>token F1</th></tr></thead><tbody>',
+        `<tr><td>Dense</td><td></td><td>${formatPercent(choice.dense.exactMatch)}</td><td>${formatRatio(choice.dense.f1)}</td></tr>`,
+        ...choice.arms.map(
+          (a) =>
+            `<tr><td>${escapeHtml(a.calibration)} (${escapeHtml(a.metric)})</td><td>${a.frozen.join(', ')}</td><td>${formatPercent(a.exactMatch)}</td><td>${formatRatio(a.f1)}</td></tr>`,
+        ),
+        '</tbody></table>',
+        `<p class="note">${escapeHtml(calibrationChoiceVerdict(choice))}</p>`,
+      ].join('\n')
+    : '';
   return [
     '<section id="accuracy">',
     '<h2>Accuracy</h2>',
@@ -122,6 +143,7 @@ function accuracySection(report: DemoReport): string {
     `<tbody>${rows.join('')}</tbody></table>`,
     ...notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`),
     description,
+    calibrationChoice,
     '</section>',
   ].join('\n');
 }

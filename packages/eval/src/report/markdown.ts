@@ -1,6 +1,13 @@
 import { formatLc, formatMs, formatPercent, formatRatio, formatSeconds, MISSING } from './format.ts';
 import { markdownTable, peersTable, sweepCostNote, sweepTable } from './peers-sweep.ts';
-import { accuracyRows, checkReport, costRows, familiesOf, sortedLayers } from './rows.ts';
+import {
+  accuracyRows,
+  calibrationChoiceVerdict,
+  checkReport,
+  costRows,
+  familiesOf,
+  sortedLayers,
+} from './rows.ts';
 import { renderTerminalLcChart } from './terminal.ts';
 import type { DemoReport } from './types.ts';
 
@@ -85,6 +92,32 @@ export function renderMarkdownReport(report: DemoReport): string {
         ],
         [1, 2],
       ),
+    );
+  }
+  const choice = report.calibrationChoice;
+  if (choice) {
+    out.push(
+      '',
+      table(
+        [
+          `descriptions by calibration (${choice.layers} frozen, n=${choice.samples})`,
+          'frozen layers',
+          'exact match',
+          'token F1',
+        ],
+        [
+          ['Dense', '', formatPercent(choice.dense.exactMatch), formatRatio(choice.dense.f1)],
+          ...choice.arms.map((a) => [
+            `${a.calibration} (${a.metric})`,
+            a.frozen.join(', '),
+            formatPercent(a.exactMatch),
+            formatRatio(a.f1),
+          ]),
+        ],
+        [2, 3],
+      ),
+      '',
+      calibrationChoiceVerdict(choice),
     );
   }
   out.push(

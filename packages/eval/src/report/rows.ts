@@ -1,6 +1,7 @@
 import { ShortvError } from '@shortv/tensor';
+import { formatPercent, formatRatio } from './format.ts';
 import { checkLcInput } from './lc-scale.ts';
-import type { DemoReport } from './types.ts';
+import type { CalibrationArm, CalibrationChoice, DemoReport } from './types.ts';
 
 export interface AccuracyRow {
   label: string;
@@ -81,4 +82,26 @@ export function costRows(report: DemoReport): CostRow[] {
 
 export function sortedLayers(layers: readonly number[]): number[] {
   return [...layers].sort((a, b) => a - b);
+}
+
+/** The arm that keeps descriptions better: higher token F1, then higher exact match. */
+export function betterCalibration(arms: readonly CalibrationArm[]): CalibrationChoice['better'] {
+  if (arms.length === 0) return 'tie';
+  const sorted = [...arms].sort((a, b) => b.f1 - a.f1 || b.exactMatch - a.exactMatch);
+  const [first, second] = sorted;
+  if (second && first!.f1 === second.f1 && first!.exactMatch === second.exactMatch) return 'tie';
+  return first!.calibration;
+}
+
+/** One sentence naming the calibration that keeps descriptions better, with its margin. */
+export function calibrationChoiceVerdict(choice: CalibrationChoice): string {
+  const arm = (name: CalibrationArm['calibration']) => choice.arms.find((a) => a.calibration === name);
+  const multi = arm('multi-token');
+  const first = arm('first-token');
+  if (!multi || !first) return '';
+  const figures = `token F1 ${formatRatio(multi.f1)} vs ${formatRatio(first.f1)}, exact match ${formatPercent(multi.exactMatch)} vs ${formatPercent(first.exactMatch)}`;
+  if (choice.better === 'tie') {
+    return `At ${choice.layers} frozen layers both calibrations keep descriptions equally well (${figures}).`;
+  }
+  return `At ${choice.layers} frozen layers the ${choice.better} calibration keeps descriptions better (multi-token vs first-token: ${figures}).`;
 }

@@ -19,6 +19,29 @@ export interface AblationRow {
   flopsRatio?: number;
 }
 
+/** Description quality of one calibration's plan (same number of frozen layers as the main plan). */
+export interface CalibrationArm {
+  /** `first-token` (the paper: KL at the first answer token, single-answer questions) or `multi-token`. */
+  calibration: 'first-token' | 'multi-token';
+  /** LC metric the arm was ranked by, e.g. `KL(P_mod||P)@answer[all]`. */
+  metric: string;
+  frozen: number[];
+  exactMatch: number;
+  f1: number;
+}
+
+/** Which calibration keeps free-text (description) answers better at the same N. */
+export interface CalibrationChoice {
+  /** Frozen layers in both plans. */
+  layers: number;
+  /** Description questions both plans answered (the held-out test's). */
+  samples: number;
+  dense: { exactMatch: number; f1: number };
+  arms: CalibrationArm[];
+  /** The arm with the higher token F1 (exact match breaks ties); `tie` when both are equal. */
+  better: CalibrationArm['calibration'] | 'tie';
+}
+
 /** A prefill timing with both arms interleaved (the subset of `PrefillMeasurement` a report shows). */
 export interface ReportTiming {
   samples: number;
@@ -66,6 +89,8 @@ export interface DemoReport {
   /** Interleaved dense/ShortV prefill timing (`measurePrefill`). */
   timing?: ReportTiming;
   ablation?: AblationRow[];
+  /** First-token vs multi-token calibration on description answers at the plan's N. */
+  calibrationChoice?: CalibrationChoice;
   /** Peer methods on the same questions: dense, FastV, VTW, ShortV, ShortV + FastV. */
   peers?: PeerRow[];
   /** Accuracy for N = 0..L frozen layers under several layer-choice rules. */
