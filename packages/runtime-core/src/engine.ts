@@ -87,6 +87,8 @@ export class VlmEngine {
   private plan: FreezePlan | null = null;
   /** Requests running on each decoder session: a replaced session is released only when its last one ends. */
   private readonly inflight = new Map<InferenceSession, number>();
+  /** Settles when the plan switch in progress (if any) has its new decoder open. */
+  private switching: Promise<void> | null = null;
   private layerwiseRunner: LayerwiseRunner | undefined;
 
   private constructor(
@@ -185,22 +187,63 @@ export class VlmEngine {
     return this.plan;
   }
 
-  /** Switches to a plan (or back to dense with null): only the decoder graph is rebuilt. */
+  /**
+   * Switches to a plan (or back to dense with null): only the decoder graph is rebuilt, and not even that
+   * when the plan has the same graph form as the current one.
+   */
   async setPlan(plan: FreezePlan | null): Promise<void> {
     if (plan) checkPlanForModel(plan, VlmEngine.identity(this.files));
     checkDrops(plan);
-    const decoder = await openDecoderSession(
-      this.platform,
-      this.graphKey,
-      this.files.config,
-      this.weights,
-      formOf(plan),
-      this.sessionOptions,
+    while (this.switching) await this.switching;
+    const form = formOf(plan);
+    if (JSON.stringify(form) === JSON.stringify(formOf(this.plan))) {
+      this.plan = plan;
+      return;
+    }
+    const switched = this.switchDecoder(plan, form);
+    this.switching = switched.then(
+      () => undefined,
+      () => undefined,
     );
+    try {
+      await switched;
+    } finally {
+      this.switching = null;
+    }
+  }
+
+  /**
+   * A session may hold its own copy of the weights (ORT prepacks them into the session). With no answer
+   * streaming on the old decoder, it is released before the new one opens, so a switch never holds two
+   * copies; should the new one fail to open, the old form is opened again and the engine stays usable.
+   */
+  private async switchDecoder(plan: FreezePlan | null, form: DecoderForm): Promise<void> {
+    const open = (f: DecoderForm) =>
+      openDecoderSession(
+        this.platform,
+        this.graphKey,
+        this.files.config,
+        this.weights,
+        f,
+        this.sessionOptions,
+      );
     const old = this.sessions.decoder;
+    if (this.inflight.get(old)) {
+      // Answers still stream on the old session; `leave` releases it once they finish.
+      this.sessions = { ...this.sessions, decoder: await open(form) };
+      this.plan = plan;
+      return;
+    }
+    await old.release();
+    let decoder: InferenceSession;
+    try {
+      decoder = await open(form);
+    } catch (error) {
+      this.sessions = { ...this.sessions, decoder: await open(formOf(this.plan)) };
+      throw error;
+    }
     this.sessions = { ...this.sessions, decoder };
     this.plan = plan;
-    if (!this.inflight.get(old)) await old.release();
   }
 
   private async leave(session: InferenceSession): Promise<void> {
@@ -235,6 +278,8 @@ export class VlmEngine {
       images.length,
       config.imageTokenIndex,
     );
+    // A plan switch in progress may have released the current decoder: wait for its successor.
+    while (this.switching) await this.switching;
     const decoder = this.sessions.decoder;
     const plan = this.plan;
     this.inflight.set(decoder, (this.inflight.get(decoder) ?? 0) + 1);

@@ -1,4 +1,4 @@
-import { holdsQuantizedWeights } from '@shortv/models';
+import { totalmem } from 'node:os';
 import type { GraphCache, RuntimePlatform, SessionOptions, WeightsStore } from '@shortv/runtime-core';
 import { type DataTypeMap, type OrtTensorType, ShortvError } from '@shortv/tensor';
 import * as ort from 'onnxruntime-node';
@@ -17,19 +17,21 @@ export interface NodePlatformOptions {
   /** Size cap of the cache directory in bytes (default 20 GiB); least recently used items go first. */
   cacheMaxBytes?: number;
   /**
-   * ORT's weight prepacking for sessions on a shared weights file. Prepacking copies every packed weight into
-   * each session (one more copy of the model per session) for MatMul speed; without it every call repacks
-   * (fp32) or dequantizes (MatMulNBits) the weights it reads. Measured on this project's machine: the bundled
-   * 13 MB model's prefill ran 1.6x slower without it, a OneVision-0.5B-shaped fp32 model's 1.2x, a
-   * LLaVA-1.5-7B-shaped int4 model's 2.3x. 'auto' (the default) prepacks quantized weights, whose packed copy
-   * is a fraction of the fp32 model, and fp32 weights files up to `PREPACK_AUTO_MAX_BYTES`; larger fp32 files
-   * are shared mapped, where a copy per session would double the model's footprint.
+   * ORT's weight prepacking for sessions on a shared weights file. Prepacking gives each session its own
+   * packed copy of the MatMul weights (read from the file once, at session creation) for MatMul speed;
+   * without it every call repacks (fp32) or dequantizes (MatMulNBits) the weights it reads from the one
+   * mapped copy. Measured on this project's machine: prefill ran 1.6x slower without it on the bundled
+   * 13 MB model, 1.2x on a OneVision-0.5B-shaped fp32 model, 2.3x on a LLaVA-1.5-7B-shaped int4 model. An
+   * engine holds one decoder session at a time (a plan switch releases the old one first), so one engine
+   * holds about one copy either way; two engines of one model hold two packed copies but share the mapped
+   * one. 'auto' (the default) prepacks weights files up to `PREPACK_AUTO_MAX_MEMORY_SHARE` of this
+   * machine's memory, and shares larger ones mapped, which the OS can page.
    */
   prepackWeights?: boolean | 'auto';
 }
 
-/** Largest fp32 weights file that `prepackWeights: 'auto'` prepacks. */
-export const PREPACK_AUTO_MAX_BYTES = 256 * 1024 ** 2;
+/** Largest share of the machine's memory a weights file may take for `prepackWeights: 'auto'` to prepack it. */
+export const PREPACK_AUTO_MAX_MEMORY_SHARE = 0.4;
 
 function checkThreads(value: number | undefined, what: string): number | undefined {
   if (value === undefined) return undefined;
@@ -74,9 +76,7 @@ export function nodePlatform(options: NodePlatformOptions = {}): RuntimePlatform
           model_external_initializers_file_folder_path: weightsFile.directory,
         };
         const prepack = options.prepackWeights ?? 'auto';
-        const auto =
-          weightsFile.byteLength <= PREPACK_AUTO_MAX_BYTES ||
-          holdsQuantizedWeights(weightsFile.entries.keys());
+        const auto = weightsFile.byteLength <= PREPACK_AUTO_MAX_MEMORY_SHARE * totalmem();
         if (prepack === 'auto' ? !auto : !prepack) {
           session.disable_prepacking = '1';
         }

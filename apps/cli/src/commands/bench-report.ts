@@ -38,7 +38,7 @@ export interface PresetReport {
   /** Parameters x 4: the weights as fp32 compute holds them. */
   computeWeightBytes: number;
   preparedSeconds: number;
-  /** ORT weight prepacking of the sessions on the weights file: 'auto' (on for quantized weights and fp32 files up to 256 MiB), 'on' or 'off'. */
+  /** ORT weight prepacking of the sessions on the weights file: 'auto' (on for weights files up to 40% of system memory), 'on' or 'off'. */
   prepackWeights: string;
   /** The load before the measured ones, in a process of its own: it writes the weights file on first use. */
   firstLoad: { wroteWeightsFile: boolean; loadMs: number; peakRssBytes: number };
@@ -182,7 +182,7 @@ export function benchMarkdown(report: BenchReport): string {
     '  work: compare the ratios, which come from the same minutes, rather than absolute times.',
     '- Memory: VmHWM (peak resident set) of a process holding one engine; weights are one memory-mapped file',
     '  shared by every session (external data), so file-backed pages count once per mapping. With prepacking on,',
-    '  each session also holds a packed copy of its MatMul weights (auto: on for quantized weights and fp32 weights files up to 256 MiB).',
+    '  each session also holds a packed copy of its MatMul weights (auto: on for weights files up to 40% of system memory).',
     '',
     ...report.reports.map((r) => `${presetSection(r)}\n`),
     ...report.skipped.map((s) => `- ${s}`),

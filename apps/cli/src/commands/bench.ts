@@ -221,7 +221,7 @@ export const benchCommand: Command = {
     'prepack-weights': {
       value: 'auto|on|off',
       description:
-        'ORT weight prepacking for the preset rows: on is faster and holds a packed copy of the weights per session, off shares one mapped copy; auto prepacks quantized weights and fp32 weights files up to 256 MiB',
+        'ORT weight prepacking for the preset rows: on is faster and holds a packed copy of the weights per session, off shares one mapped copy; auto prepacks weights files up to 40% of system memory',
       default: 'auto',
     },
     out: { value: 'FILE', description: 'also write the report as Markdown (e.g. BENCHMARKS.md)' },

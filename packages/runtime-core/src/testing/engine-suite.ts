@@ -147,6 +147,59 @@ export function engineSuite(
       await planned.dispose();
     });
 
+    it('switches plans holding one decoder at a time, opens none for the same form, and survives a failed open', async () => {
+      // Counts the sessions alive at once: a switch must release the old decoder before the new opens.
+      let alive = 0;
+      let most = 0;
+      let opened = 0;
+      let failNext = false;
+      const counting: RuntimePlatform = {
+        ...platform,
+        async createSession(model, options) {
+          if (failNext) {
+            failNext = false;
+            throw new Error('simulated open failure');
+          }
+          const session = await platform.createSession(model, options);
+          opened++;
+          most = Math.max(most, ++alive);
+          const release = session.release.bind(session);
+          session.release = async () => {
+            alive--;
+            await release();
+          };
+          return session;
+        },
+      };
+      const switching = await VlmEngine.load(tinyModelFolder({ numKvHeads: 2 }).folder, {
+        platform: counting,
+      });
+      const afterLoad = alive;
+      const plan = tinyFreezePlan(switching.fingerprint, [0, 2]);
+      await switching.setPlan(plan);
+      expect(alive).toBe(afterLoad);
+      expect(most).toBe(afterLoad);
+      // The same frozen layers under another plan object: the same graph, nothing opened.
+      const before = opened;
+      await switching.setPlan({ ...plan, calibration: null });
+      expect(opened).toBe(before);
+      expect(switching.activePlan?.layers.map((l) => l.index)).toEqual([0, 2]);
+      // A failed open leaves the engine on its previous plan, answering as before.
+      failNext = true;
+      await expect(switching.setPlan(null)).rejects.toThrow(/simulated open failure/);
+      expect(switching.activePlan?.layers.map((l) => l.index)).toEqual([0, 2]);
+      const frozen = await switching.run({ prompt: PROMPT, images: [image], maxNewTokens: MAX_NEW });
+      expect(frozen.tokenIds).toEqual(await referenceGreedy([0, 2], MAX_NEW));
+      // A request made while a switch is under way waits for the new decoder.
+      const switched = switching.setPlan(null);
+      const answer = await switching.run({ prompt: PROMPT, images: [image], maxNewTokens: MAX_NEW });
+      await switched;
+      expect(answer.tokenIds).toEqual(await referenceGreedy([], MAX_NEW));
+      expect(most).toBe(afterLoad);
+      await switching.dispose();
+      expect(alive).toBe(0);
+    });
+
     it('refuses a plan made for another model, naming the difference', async () => {
       await expect(engine.setPlan(tinyFreezePlan('sha256:'.padEnd(71, '0'), [1]))).rejects.toMatchObject({
         code: 'E_PLAN_MODEL_MISMATCH',
