@@ -92,6 +92,24 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+def exact_match_scores(batches):
+    """Teacher-forced exact match per family over (logits, targets, spans, sel) batches: a question
+    counts as right when every answer token and the closing </s> is the argmax, which is exactly when
+    greedy decoding reproduces the answer. `overall` pools the single-answer families."""
+    right = {f: 0 for f in FAMILIES}
+    total = {f: 0 for f in FAMILIES}
+    for logits, targets, spans, sel in batches:
+        correct = torch.zeros(sel.shape, dtype=torch.bool)
+        correct[sel] = logits.argmax(-1) == targets
+        for r, first, last, family, _ in spans:
+            total[family] += 1
+            right[family] += int(correct[r, first : last + 1].all())
+    single = [f for f in FAMILIES if f != "describe"]
+    out = {f: round(right[f] / max(1, total[f]), 3) for f in FAMILIES}
+    out["overall"] = round(sum(right[f] for f in single) / max(1, sum(total[f] for f in single)), 4)
+    return out
+
+
 def lr_at(step, total, base, warmup_frac, floor=0.05):
     warm = max(1, int(total * warmup_frac))
     if step < warm:
@@ -482,25 +500,19 @@ class Trainer:
 
     @torch.no_grad()
     def eval_stage_b(self, blank=False):
-        """Teacher-forced exact match: a question counts as right when every answer token and the
-        closing </s> is the argmax, which is exactly when greedy decoding reproduces the answer."""
+        """Teacher-forced exact match on the first eval_images test images (`exact_match_scores`)."""
         self.model.eval()
         n = min(self.args.eval_images, len(self.test))
-        right = {f: 0 for f in FAMILIES}
-        total = {f: 0 for f in FAMILIES}
-        for k in range(0, n, 50):
-            idx = np.arange(k, min(n, k + 50))
-            feats = self.features(idx, self.test, self.test_cache)
-            _, logits, targets, spans, sel, _ = self.lm_forward(feats, [self.test.questions[i] for i in idx])
-            correct = torch.zeros(sel.shape, dtype=torch.bool)
-            correct[sel] = logits.argmax(-1) == targets
-            for r, first, last, family, _ in spans:
-                total[family] += 1
-                right[family] += int(correct[r, first : last + 1].all())
+
+        def batches():
+            for k in range(0, n, 50):
+                idx = np.arange(k, min(n, k + 50))
+                feats = self.features(idx, self.test, self.test_cache)
+                _, logits, targets, spans, sel, _ = self.lm_forward(feats, [self.test.questions[i] for i in idx])
+                yield logits, targets, spans, sel
+
+        out = exact_match_scores(batches())
         self.model.train()
-        single = [f for f in FAMILIES if f != "describe"]
-        out = {f: round(right[f] / max(1, total[f]), 3) for f in FAMILIES}
-        out["overall"] = round(sum(right[f] for f in single) / max(1, sum(total[f] for f in single)), 4)
         return out
 
     # ------------------------------------------------------------ driver

@@ -38,12 +38,10 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from data import FAMILIES, PAD, ShapesSplit, WordTokenizer, encode_turns, pack, pixel_values  # noqa: E402
+from data import PAD, encode_turns, pack, pixel_values  # noqa: E402
 from export import export_model, load_model  # noqa: E402
-from model import (  # noqa: E402
-    LlavaForConditionalGeneration, LlavaSettings, TextConfig, VisionConfig, count_parameters, rope_tables,
-)
-from train import Trainer, lr_at  # noqa: E402
+from model import count_parameters, rope_tables  # noqa: E402
+from train import Trainer, exact_match_scores, lr_at  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -269,23 +267,19 @@ class DecoderVisionTrainer(Trainer):
 
     @torch.no_grad()
     def evaluate(self, frozen=(), n=None):
-        """Teacher-forced exact match on the test split (single-answer families), dense or with the
+        """Teacher-forced exact match on the test split (`exact_match_scores`), dense or with the
         visual rows of `frozen` layers passing through."""
         self.model.eval()
         n = min(n or self.args.eval_images, len(self.test))
-        right, total = {f: 0 for f in FAMILIES}, {f: 0 for f in FAMILIES}
-        for k in range(0, n, 50):
-            idx = np.arange(k, min(n, k + 50))
-            logits, targets, spans, sel, _, _ = self.forward(idx, self.test, "test", frozen=frozen)
-            correct = torch.zeros(sel.shape, dtype=torch.bool)
-            correct[sel] = logits.argmax(-1) == targets
-            for r, first, last, family, _ in spans:
-                total[family] += 1
-                right[family] += int(correct[r, first : last + 1].all())
+
+        def batches():
+            for k in range(0, n, 50):
+                logits, targets, spans, sel, _, _ = self.forward(np.arange(k, min(n, k + 50)), self.test, "test",
+                                                                 frozen=frozen)
+                yield logits, targets, spans, sel
+
+        out = exact_match_scores(batches())
         self.model.train()
-        single = [f for f in FAMILIES if f != "describe"]
-        out = {f: round(right[f] / max(1, total[f]), 3) for f in FAMILIES}
-        out["overall"] = round(sum(right[f] for f in single) / max(1, sum(total[f] for f in single)), 4)
         return out
 
     def freeze_report(self):
