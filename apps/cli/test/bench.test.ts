@@ -1,22 +1,18 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { modelShapesPackageDir } from '@shortv/model-shapes/node';
 import { openLlavaModel } from '@shortv/models';
 import { nodeModelFolder } from '@shortv/runtime-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { benchPreset } from '../src/commands/bench.ts';
 import { type BenchPreset, writePresetFolder } from '../src/commands/bench-presets.ts';
 import { realisedShare } from '../src/commands/bench-report.ts';
 import { runChild } from '../src/commands/bench-run.ts';
-import { cli } from './helpers.ts';
+import { cli, tempDir } from './helpers.ts';
 
 let dir: string;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'shortv-bench-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  dir = await tempDir('shortv-bench-');
 });
 
 const small: BenchPreset = {

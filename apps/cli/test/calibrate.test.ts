@@ -1,16 +1,15 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeShapesDataset } from '@shortv/shapes/node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli } from './helpers.ts';
+import { cli, tempDir } from './helpers.ts';
 
 let dir: string;
 let data: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'shortv-cli-cal-'));
+  dir = await tempDir('shortv-cli-cal-');
   data = join(dir, 'cal');
   await writeShapesDataset({ outDir: data, count: 3, seed: 4, split: 'calibration' });
 });

@@ -1,18 +1,17 @@
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeShapesDataset } from '@shortv/shapes/node';
 import { isShortvError } from '@shortv/tensor';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseQaJsonl } from '../src/dataset-jsonl.ts';
-import { cli } from './helpers.ts';
+import { cli, tempDir } from './helpers.ts';
 
 let dir: string;
 let image: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'shortv-cli-jsonl-'));
+  dir = await tempDir('shortv-cli-jsonl-');
   await writeShapesDataset({ outDir: join(dir, 'shapes'), count: 2, seed: 5, split: 'calibration' });
   image = join(dir, 'shapes', 'images', (await readdir(join(dir, 'shapes', 'images')))[0]!);
 });

@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli } from './helpers.ts';
+import { cli, tempDir } from './helpers.ts';
 
 describe('shortv demo: peer table, N-sweep and calibration choice', () => {
   it('reports the five peer rows and the sweep of N = 0..L in report.json, the text output and the HTML', async () => {
-    const out = await mkdtemp(join(tmpdir(), 'shortv-cli-demo-'));
+    const out = await tempDir('shortv-cli-demo-');
     const r = await cli([
       'demo',
       '--out',

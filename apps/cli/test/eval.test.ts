@@ -1,6 +1,4 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { modelShapesDir } from '@shortv/model-shapes/node';
 import { nodeModelFolder } from '@shortv/models/node';
@@ -8,7 +6,7 @@ import { readModelFiles } from '@shortv/runtime-core';
 import { normalizeAnswer } from '@shortv/shapes';
 import { writeShapesDataset } from '@shortv/shapes/node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli } from './helpers.ts';
+import { cli, tempDir } from './helpers.ts';
 
 let dir: string;
 let shapes: string;
@@ -18,7 +16,7 @@ let fastvPlan: string;
 const FAST = ['--timing-samples', '1', '--no-cache'];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'shortv-cli-eval-'));
+  dir = await tempDir('shortv-cli-eval-');
   shapes = join(dir, 'shapes');
   await writeShapesDataset({ outDir: shapes, count: 2, seed: 5, split: 'test' });
   records = readFileSync(join(shapes, 'data.jsonl'), 'utf8')

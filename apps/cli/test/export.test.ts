@@ -1,20 +1,15 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { modelShapesDir } from '@shortv/model-shapes/node';
 import { readModelFiles } from '@shortv/runtime-core';
 import { nodeModelFolder } from '@shortv/runtime-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli } from './helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cli, tempDir } from './helpers.ts';
 
 let dir: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'shortv-cli-export-'));
-});
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  dir = await tempDir('shortv-cli-export-');
 });
 
 async function writePlan(name: string, fingerprint: string, layers: number[]): Promise<string> {

@@ -1,3 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { runCli } from '../src/index.ts';
 
 /** Runs the CLI in-process and captures what it prints. */
@@ -10,4 +14,22 @@ export async function cli(args: string[]): Promise<{ code: number; out: string; 
     interactive: false,
   });
   return { code, out: out.join(''), err: err.join('') };
+}
+
+const tempDirs: string[] = [];
+
+// Vitest isolates test files, so this module and this hook are new in each file that imports them:
+// the folders go once the file's last test is done, even when a beforeAll or a test failed.
+afterAll(async () => {
+  await Promise.all(tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/**
+ * A fresh folder under the OS temp dir, removed after the test file. Call it in a hook or a test, not at the
+ * top of a file: a file that a filter skips whole runs no hooks, so a folder made while collecting would stay.
+ */
+export async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
 }

@@ -1,17 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePlan } from '@shortv/plan';
 import { writeShapesDataset } from '@shortv/shapes/node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli } from './helpers.ts';
+import { cli, tempDir } from './helpers.ts';
 
 let dir: string;
 let data: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'shortv-cli-peers-'));
+  dir = await tempDir('shortv-cli-peers-');
   data = join(dir, 'cal');
   await writeShapesDataset({ outDir: data, count: 3, seed: 8, split: 'calibration' });
 });

@@ -1,16 +1,15 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeShapesDataset } from '@shortv/shapes/node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli } from './helpers.ts';
+import { cli, tempDir } from './helpers.ts';
 
 let dir: string;
 let data: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'shortv-cli-resume-'));
+  dir = await tempDir('shortv-cli-resume-');
   data = join(dir, 'cal');
   await writeShapesDataset({ outDir: data, count: 5, seed: 11, split: 'calibration' });
 });

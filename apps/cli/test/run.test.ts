@@ -1,18 +1,17 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { modelShapesDir } from '@shortv/model-shapes/node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { solidPng } from '../../../packages/runtime-node/test/png.ts';
-import { cli } from './helpers.ts';
+import { cli, tempDir } from './helpers.ts';
 
 let dir: string;
 let image: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'shortv-cli-run-'));
+  dir = await tempDir('shortv-cli-run-');
   image = join(dir, 'red.png');
   await writeFile(image, solidPng(72, 72, [220, 30, 30]));
 });

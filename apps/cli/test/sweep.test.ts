@@ -1,17 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeShapesDataset } from '@shortv/shapes/node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli } from './helpers.ts';
+import { cli, tempDir } from './helpers.ts';
 
 let dir: string;
 let lcPath: string;
 let test: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'shortv-cli-sweep-'));
+  dir = await tempDir('shortv-cli-sweep-');
   const cal = join(dir, 'cal');
   test = join(dir, 'test');
   await writeShapesDataset({ outDir: cal, count: 2, seed: 6, split: 'calibration' });

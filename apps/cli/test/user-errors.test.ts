@@ -1,17 +1,16 @@
-import { copyFile, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { modelShapesDir } from '@shortv/model-shapes/node';
 import { writeShapesDataset } from '@shortv/shapes/node';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cli } from './helpers.ts';
+import { cli, tempDir } from './helpers.ts';
 
 let dir: string;
 let image: string;
 let data: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'shortv-cli-user-errors-'));
+  dir = await tempDir('shortv-cli-user-errors-');
   data = join(dir, 'cal');
   await writeShapesDataset({ outDir: data, count: 1, seed: 3, split: 'calibration' });
   image = join(data, 'images', (await readdir(join(data, 'images')))[0]!);
