@@ -22,8 +22,9 @@ patch embeddings as features (`--tower-layers 0`) four causal layers learnt too 
 (`--train-projector`) learnt the missing step per token, whether v1's reading layers trained on or
 stayed fixed (`--c2-old-lr 0`); with the projector fixed too, the decoder's visual rows mattered
 (freezing them all cost 24 points) but accuracy stopped at 0.67, and 0.75 after a stage C3 that
-trains v1's layers again (`--c3-steps`). The exported folder is a plain LlavaForConditionalGeneration (CLIP 2
-layers, feature layer -2; Llama 16 layers). Total recipe from scratch: v1's 84 min + this script's minutes.
+trains v1's layers again (`--c3-steps`). The exported folder is a plain
+LlavaForConditionalGeneration (CLIP 2 layers, feature layer -2; Llama 16 layers). Total recipe from
+scratch: v1's 84 min + this script's minutes.
 
     /usr/bin/python3 tooling/train/train_v2.py --teacher packages/model-shapes/model --out DIR
     /usr/bin/python3 tooling/train/train_v2.py --teacher packages/model-shapes/model --smoke
@@ -211,6 +212,12 @@ class DecoderVisionTrainer(Trainer):
 
     # ------------------------------------------------------------ stages
 
+    def stage_settings(self):
+        """(steps, batch, learning rate of the new layers, learning rate of v1's layers) of this stage."""
+        a = self.args
+        return {"C1": (a.c1_steps, a.c1_batch, a.c1_lr, 0.0), "C2": (a.c2_steps, a.c2_batch, a.c2_lr, a.c2_old_lr),
+                "C3": (a.c3_steps, a.c2_batch, a.c3_lr, a.c3_old_lr)}[self.stage]
+
     def optimizer(self):
         a = self.args
         s = self.model.model
@@ -226,7 +233,7 @@ class DecoderVisionTrainer(Trainer):
             old += list(s.language_model.embed_tokens.parameters()) + list(s.language_model.norm.parameters())
             old += list(self.model.lm_head.parameters())
             groups = [{"params": new, "mult": 1.0}]
-            old_lr, base = (a.c3_old_lr, a.c3_lr) if self.stage == "C3" else (a.c2_old_lr, a.c2_lr)
+            _, _, base, old_lr = self.stage_settings()
             if old_lr > 0:
                 for p in old:
                     p.requires_grad_(True)
@@ -237,13 +244,12 @@ class DecoderVisionTrainer(Trainer):
                     p.requires_grad_(False)
         for g in groups:
             g["weight_decay"] = 0.01
-        return torch.optim.AdamW(groups, lr={"C1": a.c1_lr, "C2": a.c2_lr, "C3": a.c3_lr}[self.stage], betas=(0.9, 0.98))
+        return torch.optim.AdamW(groups, lr=self.stage_settings()[2], betas=(0.9, 0.98))
 
     def run_stage(self, opt_state):
         a = self.args
         c1 = self.stage == "C1"
-        steps, size, base = {"C1": (a.c1_steps, a.c1_batch, a.c1_lr), "C2": (a.c2_steps, a.c2_batch, a.c2_lr),
-                             "C3": (a.c3_steps, a.c2_batch, a.c3_lr)}[self.stage]
+        steps, size, base, _ = self.stage_settings()
         offset = a.c2_steps if self.stage == "C3" else 0  # C3 goes on to images C2 has not seen
         perm = self.perm_a if c1 else self.perm_b
         self.opt = self.optimizer()
