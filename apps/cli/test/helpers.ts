@@ -4,8 +4,20 @@ import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { runCli } from '../src/index.ts';
 
-/** Runs the CLI in-process and captures what it prints. */
-export async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+let graphCache: string | undefined;
+
+/**
+ * Runs the CLI in-process and captures what it prints. Graphs it compiles without --cache-dir go to a folder
+ * of the test file's (SHORTV_CACHE_DIR, removed with it), never to the user's ~/.cache/shortv nor to a cache
+ * the user's environment names, which could hold graphs of an older build. `env.SHORTV_CACHE_DIR` sets
+ * another for this one call.
+ */
+export async function cli(
+  args: string[],
+  env: { SHORTV_CACHE_DIR?: string } = {},
+): Promise<{ code: number; out: string; err: string }> {
+  graphCache ??= await tempDir('shortv-graph-cache-');
+  process.env.SHORTV_CACHE_DIR = env.SHORTV_CACHE_DIR ?? graphCache;
   const out: string[] = [];
   const err: string[] = [];
   const code = await runCli(args, {

@@ -29,6 +29,8 @@ function runBlock(block: RunnableBlock): { status: number | null; output: string
     PATH: `${bin}:${process.env.PATH}`,
     // A README command must not reinstall the workspace.
     npm_config_verify_deps_before_run: 'false',
+    // Nor fill the user's graph cache: the examples' graphs go with their folder.
+    SHORTV_CACHE_DIR: join(work, 'graphs'),
   };
   const cwd = block.inRepo ? ROOT : work;
   const options = { cwd, env, encoding: 'utf8' as const, timeout: block.timeoutSeconds * 1000 };

@@ -2,7 +2,7 @@ import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { modelShapesDir } from '@shortv/model-shapes/node';
 import { writeShapesDataset } from '@shortv/shapes/node';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { cli, tempDir } from './helpers.ts';
 
 let dir: string;
@@ -14,10 +14,6 @@ beforeAll(async () => {
   data = join(dir, 'cal');
   await writeShapesDataset({ outDir: data, count: 1, seed: 3, split: 'calibration' });
   image = join(data, 'images', (await readdir(join(data, 'images')))[0]!);
-});
-
-afterEach(() => {
-  delete process.env.SHORTV_CACHE_DIR;
 });
 
 /** A user error: exit 1, an `error:` line naming `pattern`, and no stack trace. */
@@ -34,8 +30,7 @@ describe('user-caused file-system errors', () => {
     await writeFile(file, 'x');
     const flag = await cli(['run', '--image', image, '--prompt', 'hi', '--cache-dir', file]);
     expectUserError(flag, /--cache-dir .*not-a-folder is a file/);
-    process.env.SHORTV_CACHE_DIR = file;
-    const env = await cli(['run', '--image', image, '--prompt', 'hi']);
+    const env = await cli(['run', '--image', image, '--prompt', 'hi'], { SHORTV_CACHE_DIR: file });
     expectUserError(env, /SHORTV_CACHE_DIR .*not-a-folder is a file/);
   });
 
