@@ -9,13 +9,21 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the `shortv` CLI from source, as `pnpm shortv` does, and returns its exit code and output. */
-export function shortv(args: readonly string[], timeoutMs = 180_000): Promise<CliResult> {
+/**
+ * Runs the `shortv` CLI from source, as `pnpm shortv` does, and returns its exit code and output. The graphs
+ * it compiles go to `cacheDir` (SHORTV_CACHE_DIR), never to the user's ~/.cache/shortv.
+ */
+export function shortv(args: readonly string[], cacheDir: string, timeoutMs = 180_000): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ['--conditions=@shortv/source', '--import', 'tsx', 'apps/cli/src/bin.ts', ...args],
-      { cwd: REPO_ROOT, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, SHORTV_CACHE_DIR: cacheDir },
+        timeout: timeoutMs,
+        maxBuffer: 16 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });

@@ -69,6 +69,9 @@ beforeAll(async () => {
   });
 });
 
+/** The graph cache of the CLI commands this suite runs: inside `work`, so it goes with it. */
+const graphs = () => join(work, 'graphs');
+
 afterAll(async () => {
   await writeFile(join(OUTPUT, 'results.json'), `${JSON.stringify(results, null, 2)}\n`).catch(() => {});
   await context?.close();
@@ -109,25 +112,17 @@ describe('the playground in headless Chromium', () => {
     const data = join(work, 'calibration');
     expect(
       (
-        await shortv([
-          'dataset',
-          'shapes',
-          '--out',
-          data,
-          '--count',
-          '8',
-          '--seed',
-          '3',
-          '--split',
-          'calibration',
-        ])
+        await shortv(
+          ['dataset', 'shapes', '--out', data, '--count', '8', '--seed', '3', '--split', 'calibration'],
+          graphs(),
+        )
       ).code,
     ).toBe(0);
     const lc = join(work, 'lc.json');
-    const calibrate = await shortv(['calibrate', '--data', data, '--samples', '8', '--out', lc]);
+    const calibrate = await shortv(['calibrate', '--data', data, '--samples', '8', '--out', lc], graphs());
     expect(calibrate.code, calibrate.stderr).toBe(0);
     const planPath = join(work, 'cli-plan.json');
-    const plan = await shortv(['plan', '--lc', lc, '--layers', '7', '--out', planPath]);
+    const plan = await shortv(['plan', '--lc', lc, '--layers', '7', '--out', planPath], graphs());
     expect(plan.code, plan.stderr).toBe(0);
     const text = await readFile(planPath, 'utf8');
     const cliFrozen = parsePlan(text)
@@ -194,20 +189,23 @@ describe('the playground in headless Chromium', () => {
     const path = join(work, 'page-plan.json');
     await download.saveAs(path);
     const expected = [...before, extra].sort((a, b) => a - b);
-    const inspect = await shortv(['inspect', '--plan', path, '--json']);
+    const inspect = await shortv(['inspect', '--plan', path, '--json'], graphs());
     expect(inspect.code, inspect.stderr).toBe(0);
     expect(JSON.stringify(JSON.parse(inspect.stdout))).toContain(JSON.stringify(expected));
     const sample = golden.samples[0]!;
-    const run = await shortv([
-      'run',
-      '--plan',
-      path,
-      '--image',
-      join(modelShapesPackageDir(), sample.image),
-      '--prompt',
-      sample.question,
-      '--json',
-    ]);
+    const run = await shortv(
+      [
+        'run',
+        '--plan',
+        path,
+        '--image',
+        join(modelShapesPackageDir(), sample.image),
+        '--prompt',
+        sample.question,
+        '--json',
+      ],
+      graphs(),
+    );
     expect(run.code, run.stderr).toBe(0);
     const out = JSON.parse(run.stdout) as { answer: string; stats: { frozenLayers: number[] } };
     expect(out.stats.frozenLayers).toEqual(expected);
