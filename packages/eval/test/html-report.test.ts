@@ -160,6 +160,22 @@ describe('renderHtmlReport', () => {
     }
   });
 
+  it('names the question count of ablation rows measured on fewer questions than the eval', () => {
+    const subset = {
+      ...report,
+      ablation: [
+        { label: 'LC-chosen', accuracy: 0.8, samples: 60 },
+        { label: 'last 7', accuracy: 0.7, samples: report.eval.samples },
+      ],
+    };
+    const labels = elements(parse(renderHtmlReport(subset)))
+      .filter((e) => e.tagName === 'th' || e.tagName === 'td')
+      .map(text);
+    expect(labels).toContain('LC-chosen (first 60 questions)');
+    expect(labels).toContain('last 7');
+    expect(labels.some((l) => l.startsWith('last 7 ('))).toBe(false);
+  });
+
   it('escapes text from the report', () => {
     const hostile = {
       ...report,

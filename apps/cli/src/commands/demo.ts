@@ -190,6 +190,7 @@ async function layerChoiceAblation(
       accuracy: mean,
       ...(arm.sets.length === 1 ? { layers: arm.sets[0]! } : {}),
       flopsRatio: arm.sets.map(ratio).reduce((a, b) => a + b, 0) / arm.sets.length,
+      samples: samples.length,
     });
   }
   return rows;
@@ -214,7 +215,15 @@ function summaryTable(report: DemoReport): string {
       `interleaved prefill timing: ShortV/dense = ${report.timing.ratio.ratioOfMedians.toFixed(3)} (median of ${report.timing.repeats} repeats x ${report.timing.samples} samples)`,
     );
   }
-  for (const row of report.ablation ?? []) {
+  const ablation = report.ablation ?? [];
+  if (ablation.length > 0) {
+    // The ablation runs on the first N single-answer questions, so its figures compare with each other, not with the lines above.
+    const n = ablation[0]?.samples;
+    lines.push(
+      `layer-choice ablation, ${report.plan.frozen.length} layers frozen${n === undefined ? '' : `, first ${n} single-answer questions`}:`,
+    );
+  }
+  for (const row of ablation) {
     lines.push(`ablation  ${row.label.padEnd(26)} ${pct(row.accuracy)}`);
   }
   const choice = report.calibrationChoice;

@@ -45,7 +45,10 @@ export function accuracyRows(report: DemoReport): AccuracyRow[] {
       perFamily: pick('shortv'),
     },
     ...(report.ablation ?? []).map((row) => ({
-      label: row.label,
+      label:
+        row.samples !== undefined && row.samples !== report.eval.samples
+          ? `${row.label} (first ${row.samples} questions)`
+          : row.label,
       accuracy: row.accuracy,
       perFamily: { ...(row.perFamily ?? {}) },
     })),

@@ -17,6 +17,8 @@ export interface AblationRow {
   /** The frozen layers of this row, where one set applies. */
   layers?: number[];
   flopsRatio?: number;
+  /** Questions this row was measured on, where fewer than the eval's (the demo's ablation takes the first N). */
+  samples?: number;
 }
 
 /** Description quality of one calibration's plan (same number of frozen layers as the main plan). */
