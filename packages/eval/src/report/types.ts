@@ -17,7 +17,7 @@ export interface AblationRow {
   /** The frozen layers of this row, where one set applies. */
   layers?: number[];
   flopsRatio?: number;
-  /** Questions this row was measured on, where fewer than the eval's (the demo's ablation takes the first N). */
+  /** Questions this row was measured on; the reports name it where it is fewer than the eval's (the demo's ablation takes the first N). */
   samples?: number;
 }
 
