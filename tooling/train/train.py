@@ -412,7 +412,7 @@ class Trainer:
         for w, target in ((weights, ground), (read_weights, read)):
             rows = target.any(-1)
             if w is not None and bool(rows.any()):
-                total = total + -torch.log((w[:, 0] * target).sum(-1)[rows] + 1e-6).mean()
+                total = total + -torch.log((w[:, 0].float() * target).sum(-1)[rows] + 1e-6).mean()
         return total
 
     def lm_forward(self, feats, batch_questions, batch_scenes=None):
