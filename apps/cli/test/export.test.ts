@@ -7,9 +7,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { cli, tempDir } from './helpers.ts';
 
 let dir: string;
+let numLayers: number;
 
 beforeAll(async () => {
   dir = await tempDir('shortv-cli-export-');
+  numLayers = (await readModelFiles(nodeModelFolder(modelShapesDir()))).config.text.numLayers;
 });
 
 async function writePlan(name: string, fingerprint: string, layers: number[]): Promise<string> {
@@ -17,7 +19,7 @@ async function writePlan(name: string, fingerprint: string, layers: number[]): P
   const plan = {
     format: 'shortv.freeze-plan',
     version: 1,
-    model: { architecture: 'llava', numLayers: 12, fingerprint },
+    model: { architecture: 'llava', numLayers, fingerprint },
     layers: layers.map((index) => ({ index, visual: 'freeze' })),
     prune: null,
     withdraw: null,

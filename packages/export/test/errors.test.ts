@@ -16,11 +16,11 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function plan(fingerprint: string, extra: Record<string, unknown> = {}) {
+function plan(fingerprint: string, numLayers: number, extra: Record<string, unknown> = {}) {
   return parsePlan({
     format: 'shortv.freeze-plan',
     version: 1,
-    model: { architecture: 'llava', numLayers: 12, fingerprint },
+    model: { architecture: 'llava', numLayers, fingerprint },
     layers: [{ index: 11, visual: 'freeze' }],
     prune: null,
     withdraw: null,
@@ -42,7 +42,7 @@ describe('exportModel refuses bad input and writes nothing', () => {
 
   it('a plan for another model', async () => {
     const out = join(root, 'out');
-    const other = plan(`sha256:${'0'.repeat(64)}`);
+    const other = plan(`sha256:${'0'.repeat(64)}`, 12);
     await expect(
       exportModel({ modelDir: modelShapesDir(), outDir: out, format: 'transformers.js', plan: other }),
     ).rejects.toMatchObject({ code: 'E_PLAN_MODEL_MISMATCH' });
@@ -50,8 +50,8 @@ describe('exportModel refuses bad input and writes nothing', () => {
   });
 
   it('a plan that drops visual rows', async () => {
-    const { fingerprint } = await readModelFiles(nodeModelFolder(modelShapesDir()));
-    const pruning = plan(fingerprint, { prune: { afterLayer: 2, keep: 0.5 } });
+    const { fingerprint, config } = await readModelFiles(nodeModelFolder(modelShapesDir()));
+    const pruning = plan(fingerprint, config.text.numLayers, { prune: { afterLayer: 2, keep: 0.5 } });
     await expect(
       exportModel({
         modelDir: modelShapesDir(),

@@ -51,7 +51,7 @@ beforeAll(async () => {
   const plan = parsePlan({
     format: 'shortv.freeze-plan',
     version: 1,
-    model: { architecture: 'llava', numLayers: 12, fingerprint: files.fingerprint },
+    model: { architecture: 'llava', numLayers: files.config.text.numLayers, fingerprint: files.fingerprint },
     layers: FROZEN.map((index) => ({ index, visual: 'freeze' })),
     prune: null,
     withdraw: null,
@@ -147,7 +147,7 @@ describe('transformers.js opens the export and answers as our runtime does', () 
       expect(maxAbsDiff(shortv.theirs, shortv.ours)).toBeLessThanOrEqual(1e-4);
       shortvVsDense = Math.max(shortvVsDense, maxAbsDiff(shortv.theirs, dense.theirs));
     }
-    // Freezing 7 of 12 layers moves the logits far more than float noise; an export that ran every row
+    // Freezing 7 layers moves the logits far more than float noise; an export that ran every row
     // densely would match the dense logits to ~1e-6.
     expect(shortvVsDense).toBeGreaterThan(1e-2);
   });

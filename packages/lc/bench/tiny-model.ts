@@ -4,7 +4,7 @@ import { tinyLlavaCheckpoint, writeCheckpointFolder } from '@shortv/models/testi
 import { shapesVocabulary } from '@shortv/shapes';
 
 /**
- * A random-weight LLaVA with the bundled model's shapes (12 layers, hidden 128, GQA 4/2 heads, 72 px
+ * A random-weight LLaVA shaped like the first bundled model (12 layers, hidden 128, GQA 4/2 heads, 72 px
  * images in 6 px patches: 144 visual tokens) and a word-level tokenizer over the shapes vocabulary,
  * written as a Hugging Face folder: what the benchmark falls back to without the bundled model.
  */

@@ -19,6 +19,12 @@ interface GoldenSample {
 }
 
 const golden = JSON.parse(readFileSync(modelShapesGoldenPath(), 'utf8')) as { samples: GoldenSample[] };
+/** The bundled model's decoder depth, read from its config.json (what the worker must report). */
+const LAYERS = (
+  JSON.parse(readFileSync(join(modelShapesDir(), 'config.json'), 'utf8')) as {
+    text_config: { num_hidden_layers: number };
+  }
+).text_config.num_hidden_layers;
 const channel = new MessageChannel();
 // The worker side runs in this process on one end of a channel, as it would on a Worker's `self`.
 handleWorkerMessages(channel.port2);
@@ -57,7 +63,7 @@ describe('the engine worker protocol', () => {
     const { wasmTestPlatform } = await import('@shortv/runtime-core/testing');
     const folder: Record<string, Uint8Array> = {};
     for (const file of MODEL_SHAPES_FILES) folder[file] = readFileSync(join(modelShapesDir(), file));
-    const base = tinyFreezePlan(info.fingerprint, [10, 11], 12);
+    const base = tinyFreezePlan(info.fingerprint, [10, 11], LAYERS);
     const plans = [
       { ...base, prune: { afterLayer: 1, keep: 0.5 } },
       { ...base, withdraw: { fromLayer: 6 } },
@@ -87,18 +93,18 @@ describe('the engine worker protocol', () => {
       architecture: 'llava',
       modelType: 'llava',
       textModelType: 'llama',
-      numLayers: 12,
+      numLayers: LAYERS,
       visualTokens: 144,
       backend: { backend: 'wasm', threads: 1 },
     });
     expect(info.identity).toEqual({
       architecture: 'llava',
-      numLayers: 12,
+      numLayers: LAYERS,
       hiddenSize: info.hiddenSize,
       fingerprint: info.fingerprint,
     });
     expect(info.fingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
-    const plan = tinyFreezePlan(info.fingerprint, [9, 10, 11], 12);
+    const plan = tinyFreezePlan(info.fingerprint, [9, 10, 11], LAYERS);
     expect(() => checkPlanForModel(plan, info.identity)).not.toThrow();
     const flops = prefillFlops(info.flopsModel, { visualTokens: info.visualTokens, textTokens: 12 }, plan);
     expect(flops.ratio).toBeGreaterThan(0.5);
@@ -125,23 +131,23 @@ describe('the engine worker protocol', () => {
       code: 'E_PLAN_JSON',
       message: expect.stringMatching(/not valid JSON/),
     });
-    const invalid = JSON.parse(serializePlan(tinyFreezePlan(info.fingerprint, [11], 12)));
+    const invalid = JSON.parse(serializePlan(tinyFreezePlan(info.fingerprint, [11], LAYERS)));
     invalid.layers[0].visual = 'melt';
     await expect(client.setPlan(JSON.stringify(invalid))).rejects.toMatchObject({
       code: 'E_PLAN_INVALID',
       message: expect.stringContaining('$.layers[0].visual'),
     });
-    const foreign = serializePlan(tinyFreezePlan(`sha256:${'0'.repeat(64)}`, [11], 12));
+    const foreign = serializePlan(tinyFreezePlan(`sha256:${'0'.repeat(64)}`, [11], LAYERS));
     await expect(client.setPlan(foreign)).rejects.toMatchObject({ code: 'E_PLAN_MODEL_MISMATCH' });
     const otherDepth = serializePlan(tinyFreezePlan(info.fingerprint, [1], 24));
     await expect(client.setPlan(otherDepth)).rejects.toThrow(
-      /layer count is 24 in the plan but 12 in the model/,
+      `layer count is 24 in the plan but ${LAYERS} in the model`,
     );
   });
 
   it('runs the plan arm with the plan and the dense arm without it', async () => {
     const frozen = [6, 7, 8, 9, 10, 11];
-    const planInfo = await client.setPlan(serializePlan(tinyFreezePlan(info.fingerprint, frozen, 12)));
+    const planInfo = await client.setPlan(serializePlan(tinyFreezePlan(info.fingerprint, frozen, LAYERS)));
     expect(planInfo?.frozenLayers).toEqual(frozen);
     const planned = await generateStreamed('plan');
     expect(planned.streamed).toBe(planned.result.text);
@@ -172,8 +178,8 @@ describe('the engine worker protocol', () => {
     ]);
     expect(lc.samples).toBe(3);
     expect(lc.seconds).toBeGreaterThan(0);
-    expect(lc.visual).toHaveLength(12);
-    expect(lc.text).toHaveLength(12);
+    expect(lc.visual).toHaveLength(LAYERS);
+    expect(lc.text).toHaveLength(LAYERS);
     expect(lc.visual.every((v) => Number.isFinite(v) && v >= 0)).toBe(true);
     // lc.json round trip, then the plan the CLI would write from it; the worker accepts that plan.
     const scores: LcScores = parseLc(serializeLc(lc));
