@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModelShapesGolden } from '@shortv/model-shapes';
 import { modelShapesGoldenPath, modelShapesPackageDir } from '@shortv/model-shapes/node';
+import { parseLlavaConfigText } from '@shortv/models';
 import { parsePlan } from '@shortv/plan';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,11 +25,9 @@ const requests: string[] = [];
 const results: Record<string, unknown> = {};
 const golden = JSON.parse(await readFile(modelShapesGoldenPath(), 'utf8')) as ModelShapesGolden;
 /** The bundled model's decoder depth, from its config.json. */
-const LAYERS = (
-  JSON.parse(await readFile(join(modelShapesPackageDir(), 'model', 'config.json'), 'utf8')) as {
-    text_config: { num_hidden_layers: number };
-  }
-).text_config.num_hidden_layers;
+const LAYERS = parseLlavaConfigText(
+  await readFile(join(modelShapesPackageDir(), 'model', 'config.json'), 'utf8'),
+).text.numLayers;
 
 async function waitReady(target: Page): Promise<void> {
   await target.waitForSelector('[data-testid="model-status"][data-ready="true"]', { timeout: LOAD_TIMEOUT });

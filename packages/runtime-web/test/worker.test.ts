@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type LcScores, parseLc, selectByCount, serializeLc } from '@shortv/lc';
 import { MODEL_SHAPES_FILES } from '@shortv/model-shapes';
 import { modelShapesDir, modelShapesGoldenPath, modelShapesPackageDir } from '@shortv/model-shapes/node';
+import { memoryModelFolder, parseLlavaConfigText } from '@shortv/models';
 import { checkPlanForModel, prefillFlops, serializePlan } from '@shortv/plan';
 import { tinyFreezePlan } from '@shortv/runtime-core/testing';
 import { decodeImageFile } from '@shortv/runtime-node';
@@ -20,11 +21,8 @@ interface GoldenSample {
 
 const golden = JSON.parse(readFileSync(modelShapesGoldenPath(), 'utf8')) as { samples: GoldenSample[] };
 /** The bundled model's decoder depth, read from its config.json (what the worker must report). */
-const LAYERS = (
-  JSON.parse(readFileSync(join(modelShapesDir(), 'config.json'), 'utf8')) as {
-    text_config: { num_hidden_layers: number };
-  }
-).text_config.num_hidden_layers;
+const LAYERS = parseLlavaConfigText(readFileSync(join(modelShapesDir(), 'config.json'), 'utf8')).text
+  .numLayers;
 const channel = new MessageChannel();
 // The worker side runs in this process on one end of a channel, as it would on a Worker's `self`.
 handleWorkerMessages(channel.port2);
@@ -59,7 +57,6 @@ async function generateStreamed(arm: 'dense' | 'plan', sample = 0) {
 describe('the engine worker protocol', () => {
   it('runs plans with FastV pruning and VTW withdrawal as the engine does', async () => {
     const { VlmEngine } = await import('@shortv/runtime-core');
-    const { memoryModelFolder } = await import('@shortv/models');
     const { wasmTestPlatform } = await import('@shortv/runtime-core/testing');
     const folder: Record<string, Uint8Array> = {};
     for (const file of MODEL_SHAPES_FILES) folder[file] = readFileSync(join(modelShapesDir(), file));
